@@ -1,0 +1,51 @@
+"""Fixtures shared by the whole suite. Servers (PostgreSQL, S3, nginx) come from
+tests/servers/fixtures.py and the database choice from tests/database_plugin.py."""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.database_plugin import cluster_key
+
+
+@pytest.fixture(scope="session", autouse=True)
+def onnx_model(tmp_path_factory) -> Path:
+    """The ONNX model, exported once per test session as `manage.py export_onnx` does."""
+    path = tmp_path_factory.mktemp("models") / "efficientnet-lite0.onnx"
+    call_command("export_onnx", "--output", str(path), verbosity=0)
+    with override_settings(CLASSIFIER_ONNX_PATH=path):
+        yield path
+
+
+@pytest.fixture
+def no_files_left_behind(settings, tmp_path, monkeypatch):
+    """Fails the test if the request left any file in the media root or the temp dir."""
+    media_root = tmp_path / "media"
+    temp_dir = tmp_path / "tmp"
+    media_root.mkdir()
+    temp_dir.mkdir()
+    settings.MEDIA_ROOT = media_root
+    settings.FILE_UPLOAD_TEMP_DIR = temp_dir
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_dir))
+    yield
+    left_behind = [*media_root.rglob("*"), *temp_dir.rglob("*")]
+    assert left_behind == [], f"files left behind: {left_behind}"
+
+
+@pytest.fixture
+def missing_model(settings, tmp_path):
+    """The ONNX backend pointed at a model file that was never exported."""
+    settings.CLASSIFIER_BACKEND = "onnx"
+    settings.CLASSIFIER_ONNX_PATH = tmp_path / "never-exported.onnx"
+
+
+@pytest.fixture
+def database_cluster(request):
+    """The PostgreSQL cluster behind the Django test database (PostGIS runs only)."""
+    cluster = request.config.stash.get(cluster_key, None)
+    if cluster is None:
+        pytest.skip("runs on PostGIS only (BIRDAI_TEST_DB=postgis)")
+    return cluster
