@@ -1,0 +1,47 @@
+"""Real servers for tests, each started as a subprocess on free 127.0.0.1 ports.
+
+    with PostgresCluster() as postgres:        # PostgreSQL + PostGIS
+        psycopg.connect(postgres.url)
+    with SeaweedS3() as s3:                    # S3 API (SeaweedFS)
+        s3.create_bucket("photos", public_read=True)
+        with Nginx.cdn(s3.endpoint_url, "photos") as cdn:
+            http_get(cdn.url + "/some/key.jpg")
+
+`start()` returns only once the server does its job, or raises ServerStartError with
+the end of its log. `stop()` and `start()` again bring the same server back on the
+same port and data (outage tests); `close()`, or leaving the `with` block, stops it
+and deletes its temporary directory. tests/servers/fixtures.py shares them per session.
+"""
+
+from tests.servers.gunicorn import Gunicorn
+from tests.servers.net import (
+    free_port,
+    free_ports,
+    http_get,
+    tcp_port_open,
+    wait_for_http,
+    wait_for_tcp,
+)
+from tests.servers.nginx import Nginx, cdn_config, load_balancer_config
+from tests.servers.postgres import PostgresCluster
+from tests.servers.process import ServerStartError, child_pids, pss_bytes, rss_bytes
+from tests.servers.seaweed import SeaweedS3
+
+__all__ = [
+    "Gunicorn",
+    "Nginx",
+    "PostgresCluster",
+    "SeaweedS3",
+    "ServerStartError",
+    "cdn_config",
+    "child_pids",
+    "free_port",
+    "free_ports",
+    "http_get",
+    "load_balancer_config",
+    "pss_bytes",
+    "rss_bytes",
+    "tcp_port_open",
+    "wait_for_http",
+    "wait_for_tcp",
+]

@@ -1,0 +1,40 @@
+"""Session fixtures: each server starts at most once per test run, when a test first asks.
+
+Loaded as a plugin (`-p tests.servers.fixtures` in pyproject.toml), so every test file
+can ask for them without importing anything.
+
+These servers are the tests' own, separate from the database the Django tests use
+(tests/database_plugin.py), so a test may stop and restart them freely. A test that
+stops one must start it again before it ends.
+"""
+
+import pytest
+
+from tests.servers.nginx import Nginx
+from tests.servers.postgres import PostgresCluster
+from tests.servers.seaweed import SeaweedS3
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    with SeaweedS3() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def public_bucket(s3_server: SeaweedS3) -> str:
+    """A bucket anyone may read objects from, as the app's photo bucket behind a CDN."""
+    return s3_server.create_bucket("public-photos", public_read=True)
+
+
+@pytest.fixture(scope="session")
+def cdn_server(s3_server: SeaweedS3, public_bucket: str):
+    """nginx caching public_bucket: GET {cdn_server.url}/<key>."""
+    with Nginx.cdn(s3_server.endpoint_url, public_bucket) as server:
+        yield server

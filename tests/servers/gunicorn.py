@@ -1,0 +1,69 @@
+"""The bird.ai app served by gunicorn, as in production, on a free loopback port."""
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.servers.net import LOOPBACK, free_port, http_status
+from tests.servers.process import ServerProcess, child_pids
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Gunicorn(ServerProcess):
+    name = "gunicorn"
+    # The master loads Django and warms the classifier before it answers.
+    startup_timeout = 60.0
+    # SIGTERM lets workers finish their requests (gunicorn.conf.py: graceful_timeout).
+    stop_timeout = 30.0
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        app: str = "birdai.wsgi:application",
+        config: str | None = "gunicorn.conf.py",
+        cwd: Path = PROJECT_ROOT,
+        health_path: str = "/healthz",
+        workers: int | None = None,
+        port: int | None = None,
+    ) -> None:
+        """`env` is added to this process's environment (DATABASE_URL, GUNICORN_THREADS...).
+
+        With `workers`, start() also waits until that many workers run; without it, the
+        config file decides (GUNICORN_WORKERS) and start() waits for the first answer.
+        """
+        super().__init__()
+        self.env = dict(env or {})
+        self.workers = workers
+        self.app = app
+        self.config = config
+        self.cwd = cwd
+        self.address = f"{LOOPBACK}:{port or free_port()}"
+        self.url = f"http://{self.address}"
+        self.health_url = self.url + health_path
+
+    def command(self) -> list[str]:
+        # The gunicorn of the virtualenv running the tests, so both use the same packages.
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        config = ["--config", self.config] if self.config else []
+        workers = ["--workers", str(self.workers)] if self.workers else []
+        # The command line wins over the config file (and its GUNICORN_* defaults).
+        return [gunicorn, *config, "--bind", self.address, *workers, self.app]
+
+    def popen_options(self) -> dict[str, Any]:
+        env = {**os.environ, **self.env, "GUNICORN_BIND": self.address}
+        return {"cwd": self.cwd, "env": env}
+
+    def is_ready(self) -> bool:
+        # The first worker may answer before the master has forked the others.
+        if self.workers and len(child_pids(self.process.pid)) < self.workers:
+            return False
+        return http_status(self.health_url) == 200
+
+    def pids(self) -> list[int]:
+        """The master first, then its workers."""
+        master = self.process.pid
+        return [master, *child_pids(master)]

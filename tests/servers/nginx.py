@@ -1,0 +1,156 @@
+"""nginx in front of other servers: a caching load balancer, or a CDN-like cache for S3.
+
+The configuration is plain text rendered here, so a test can print it and a student
+can compare it with a production one. Relative paths in it are relative to the `-p`
+prefix, the server's temporary directory.
+"""
+
+import os
+import shutil
+from collections.abc import Sequence
+
+from tests.servers.net import LOOPBACK, free_port, tcp_port_open
+from tests.servers.process import ServerProcess, ServerStartError
+
+MAIN_CONFIG = """\
+{user_directive}
+worker_processes 2;
+pid nginx.pid;
+error_log stderr warn;
+
+events {{
+    worker_connections 512;
+}}
+
+http {{
+    access_log access.log;
+    default_type application/octet-stream;
+    # Keep every file nginx writes inside the prefix instead of /var/lib/nginx.
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    fastcgi_temp_path fastcgi_temp;
+    uwsgi_temp_path uwsgi_temp;
+    scgi_temp_path scgi_temp;
+{http_config}
+}}
+"""
+
+
+def load_balancer_config(
+    listen: str, upstreams: Sequence[str], *, max_body_size: str = "25m"
+) -> str:
+    """Round-robin over app servers ("host:port"), caching what the app marks cacheable."""
+    servers = "\n".join(f"        server {address};" for address in upstreams)
+    return f"""
+    upstream app_servers {{
+        # Shared memory, so all nginx workers take turns over one list of servers and
+        # share what they learn about a server that stopped answering.
+        zone app_servers 64k;
+{servers}
+    }}
+
+    # A response is cached only when the app allows it (Cache-Control: max-age=...).
+    proxy_cache_path app_cache levels=1:2 keys_zone=app_cache:10m max_size=256m
+                     inactive=10m use_temp_path=off;
+
+    server {{
+        listen {listen};
+        # nginx reads a whole upload before passing it on, so a slow client does not
+        # hold a gunicorn worker; above this size it answers 413 itself.
+        client_max_body_size {max_body_size};
+
+        location / {{
+            proxy_pass http://app_servers;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # A stopped app server is skipped quickly; the request goes to the next one.
+            proxy_connect_timeout 2s;
+            proxy_cache app_cache;
+            # Requests for a page that is being fetched wait for that fetch, so many
+            # clients asking at once cost the app one request (and none see a MISS
+            # just because the first copy is still being written).
+            proxy_cache_lock on;
+            add_header X-Cache-Status $upstream_cache_status always;
+            add_header X-Upstream $upstream_addr always;
+        }}
+    }}
+"""
+
+
+def cdn_config(listen: str, origin_url: str, bucket: str, *, cache_seconds: int = 3600) -> str:
+    """Serves /<key> from <origin_url>/<bucket>/<key>, keeping copies in a disk cache.
+
+    The bucket must allow anonymous GetObject (a bucket policy): the edge does not
+    sign its requests to S3.
+    """
+    return f"""
+    proxy_cache_path cdn_cache levels=1:2 keys_zone=cdn_cache:10m max_size=1g
+                     inactive=1h use_temp_path=off;
+
+    server {{
+        listen {listen};
+
+        location / {{
+            # Read-only: uploads reach S3 through the app, never through the CDN.
+            limit_except GET {{
+                deny all;
+            }}
+            proxy_pass {origin_url}/{bucket}/;
+            proxy_cache cdn_cache;
+            # S3 sends no Cache-Control by itself; keep successful answers this long.
+            proxy_cache_valid 200 {cache_seconds}s;
+            # Many clients missing the same object at once cause one request to S3.
+            proxy_cache_lock on;
+            add_header X-Cache-Status $upstream_cache_status always;
+        }}
+    }}
+"""
+
+
+class Nginx(ServerProcess):
+    name = "nginx"
+
+    def __init__(self, http_config: str, *, port: int) -> None:
+        """`http_config` goes inside http {...} and must listen on 127.0.0.1:`port`."""
+        super().__init__()
+        self.http_config = http_config
+        self.port = port
+        self.url = f"http://{LOOPBACK}:{port}"
+        self.config_path = self.workdir / "nginx.conf"
+
+    @classmethod
+    def load_balancer(cls, upstreams: Sequence[str], *, max_body_size: str = "25m") -> "Nginx":
+        port = free_port()
+        config = load_balancer_config(f"{LOOPBACK}:{port}", upstreams, max_body_size=max_body_size)
+        return cls(config, port=port)
+
+    @classmethod
+    def cdn(cls, origin_url: str, bucket: str, *, cache_seconds: int = 3600) -> "Nginx":
+        port = free_port()
+        config = cdn_config(f"{LOOPBACK}:{port}", origin_url, bucket, cache_seconds=cache_seconds)
+        return cls(config, port=port)
+
+    def before_first_start(self) -> None:
+        # As root, nginx would run its workers as an unprivileged user, who cannot
+        # enter the private temp dir to write the cache. Fine in a test, not in production.
+        user_directive = "user root;" if os.geteuid() == 0 else ""
+        self.config_path.write_text(
+            MAIN_CONFIG.format(user_directive=user_directive, http_config=self.http_config)
+        )
+
+    def command(self) -> list[str]:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not os.path.exists(nginx):
+            raise ServerStartError("nginx is not installed: scripts/install-system-packages --test")
+        return [
+            nginx,
+            "-p", f"{self.workdir}/",
+            "-c", str(self.config_path),
+            "-e", "stderr",
+            # In the foreground, so it stays our child and its log goes to our log file.
+            "-g", "daemon off;",
+        ]  # fmt: skip
+
+    def is_ready(self) -> bool:
+        return tcp_port_open(LOOPBACK, self.port)
