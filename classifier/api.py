@@ -1,0 +1,28 @@
+from django.http import HttpRequest
+from ninja import File, Router
+from ninja.files import UploadedFile
+
+from birdai.uploads import read_image_upload
+from classifier.schemas import Classification, Error
+from classifier.services import classify_photo
+
+router = Router(tags=["classifier"])
+
+
+@router.post(
+    "/classify",
+    response={200: Classification, 400: Error, 413: Error, 415: Error, 503: Error},
+    summary="Classify one photo",
+    description=(
+        "Send a JPEG, PNG, WebP or HEIC photo as multipart/form-data in the field `image`. "
+        "Nothing is stored. `species` lists the five most likely bird species with their "
+        "share of the whole probability; `bird_probability` is the total over all bird "
+        "classes and `is_bird` compares it with the configured threshold."
+    ),
+)
+def classify(request: HttpRequest, image: UploadedFile | None = File(None)) -> dict:
+    # The parameter documents the field in the OpenAPI schema; read_image_upload also
+    # tells a missing file from one that was over the size limit.
+    data, filename = read_image_upload(request, "image")
+    photo = classify_photo(data=data, filename=filename)
+    return {**photo.prediction.as_dict(), "elapsed_ms": round(photo.elapsed_ms, 2)}
