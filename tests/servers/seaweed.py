@@ -5,6 +5,7 @@ reads work only where a bucket policy allows them (see `create_bucket`).
 """
 
 import glob
+import http.client
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from tests.servers.net import LOOPBACK, free_ports
+from tests.servers.net import LOOPBACK, free_ports, http_get
 from tests.servers.process import ServerProcess, ServerStartError
 
 # Every SeaweedFS component also listens for gRPC on its HTTP port + 10000, and some
@@ -124,7 +125,21 @@ class SeaweedS3(ServerProcess):
             self.client().list_buckets()
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
             return False
-        return True
+        # Objects live on the volume server, which registers with the master a moment
+        # later: until it has, reading an object fails with an InternalError.
+        return self._volume_servers_registered() > 0
+
+    def _volume_servers_registered(self) -> int:
+        try:
+            answer = http_get(f"http://{LOOPBACK}:{self.ports['master']}/dir/status", timeout=2)
+            topology = json.loads(answer.body)["Topology"]
+        except (OSError, http.client.HTTPException, ValueError, KeyError):
+            return 0
+        return sum(
+            len(rack.get("DataNodes") or [])
+            for center in topology.get("DataCenters") or []
+            for rack in center.get("Racks") or []
+        )
 
     def create_bucket(self, name: str, *, public_read: bool = False) -> str:
         self.client().create_bucket(Bucket=name)
