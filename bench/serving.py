@@ -1,5 +1,5 @@
 """The whole path as a user meets it: the 12 MP photo POSTed to /api/v1/classify on
-gunicorn, set up like production (2 workers, ONNX backend, preloaded and warmed),
+gunicorn, set up like production (2 workers, ONNX backend, gunicorn.conf.py, warmed),
 then the memory those processes hold after the load."""
 
 from contextlib import closing

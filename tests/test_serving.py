@@ -1,8 +1,9 @@
-"""bird.ai served as in production: gunicorn (preloaded, 2 workers) behind nginx, over
-real HTTP on loopback."""
+"""bird.ai served as in production: gunicorn (2 workers) behind nginx, over real HTTP
+on loopback."""
 
 import json
 import os
+import time
 
 import pytest
 
@@ -11,16 +12,22 @@ from tests.servers import Gunicorn, Nginx
 from tests.servers.net import http_get, http_post_file
 
 
-@pytest.fixture(scope="module")
-def app_server(onnx_model, tmp_path_factory):
+def server_environment(onnx_model, var_dir) -> dict[str, str]:
     env = {
-        "BIRDAI_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        "BIRDAI_VAR_DIR": str(var_dir),
         "CLASSIFIER_ONNX_PATH": str(onnx_model),
         "GUNICORN_WORKERS": "2",
     }
     if os.environ.get("DATABASE_URL"):  # the PostGIS run: the same cluster
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
-    with Gunicorn(env, workers=2) as server:
+    return env
+
+
+@pytest.fixture(scope="module")
+def app_server(onnx_model, tmp_path_factory):
+    with Gunicorn(
+        server_environment(onnx_model, tmp_path_factory.mktemp("var")), workers=2
+    ) as server:
         yield server
 
 
@@ -36,10 +43,37 @@ def classify(base_url: str, data: bytes, filename: str):
     )
 
 
-def test_it_warms_the_model_in_the_master_before_forking(app_server):
-    log = app_server.log_path.read_text()
-    warmed = log.index("classifier warmed in the master process")
-    assert warmed < log.index("Booting worker")
+def log_once_it_shows(server: Gunicorn, lines: list[str], timeout: float = 30) -> str:
+    """The server's log, once every line has appeared (a worker may still be warming)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server.log_path.read_text()
+        if all(line in log for line in lines) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.1)
+
+
+def test_each_worker_warms_the_model_before_its_first_request(app_server):
+    workers = app_server.pids()[1:]
+    expected = [f"classifier warmed in worker {pid}" for pid in workers]
+    log = log_once_it_shows(app_server, expected)
+    for line in expected:
+        assert line in log
+    assert "classifier warmed in the master process" not in log  # no preload by default
+
+
+def test_it_can_warm_the_model_in_the_master_before_forking(onnx_model, tmp_path):
+    env = {**server_environment(onnx_model, tmp_path), "GUNICORN_PRELOAD": "true"}
+    with Gunicorn(env, workers=2) as server:
+        response = classify(server.url, skimage_photo("coffee.png"), "coffee.png")
+        workers = server.pids()[1:]
+        log = log_once_it_shows(server, [f"classifier warmed in worker {pid}" for pid in workers])
+    assert response.status == 200, response.body
+    assert json.loads(response.body)["top_class"]["label"] == "espresso"
+    master_warmed = log.index("classifier warmed in the master process")
+    assert master_warmed < log.index("Booting worker")
+    for pid in workers:  # each opens its own session
+        assert f"classifier warmed in worker {pid}" in log
 
 
 def test_it_is_ready_once_started(app_server):

@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 class Gunicorn(ServerProcess):
     name = "gunicorn"
-    # The master loads Django and warms the classifier before it answers.
+    # Each worker (or, preloaded, the master) loads Django and warms the classifier first.
     startup_timeout = 60.0
     # SIGTERM lets workers finish their requests (gunicorn.conf.py: graceful_timeout).
     stop_timeout = 30.0
