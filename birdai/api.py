@@ -7,8 +7,9 @@ scripts (and the autograder) can branch on a stable code.
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 
+from accounts.api import router as accounts_router
 from classifier.api import router as classifier_router
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
@@ -20,6 +21,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/", classifier_router)
+api.add_router("/", accounts_router)
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
@@ -34,6 +36,16 @@ def image_rejected(request: HttpRequest, error: ImageRejected) -> HttpResponse:
 @api.exception_handler(ModelUnavailable)
 def model_unavailable(request: HttpRequest, error: ModelUnavailable) -> HttpResponse:
     return error_response(request, "model_unavailable", str(error), 503)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request,
+        "not_authenticated",
+        "Send 'Authorization: Bearer <token>' with a token from your account page, or log in.",
+        401,
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     # Serves the API docs' Swagger UI from our own static files, not a third-party CDN.
     "ninja",
+    "accounts",
     "classifier",
     "history",
     "geo",
@@ -69,6 +70,19 @@ TEMPLATES = [
             ],
         },
     },
+]
+
+# --- Accounts -----------------------------------------------------------------------
+# Django's own users, log-in views and password checks; scripts use API tokens
+# (accounts/models.py).
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "account"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 # --- Database ---------------------------------------------------------------------
