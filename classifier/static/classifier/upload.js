@@ -54,7 +54,9 @@
       return;
     }
     if (file.size > maxBytes) {
-      showError(`The file is larger than the ${Math.round(maxBytes / 1048576)} MB limit.`);
+      // Worded like the server's 413 message (birdai/uploads.py): "1.5 MB", "20 MB".
+      const maxMegabytes = Number((maxBytes / 1048576).toPrecision(6));
+      showError(`The file is larger than the ${maxMegabytes} MB limit.`);
       return;
     }
     upload(new FormData(form));
