@@ -5,7 +5,8 @@ Every error answers the same shape, {"error": "<code>", "message": "<human text>
 scripts (and the autograder) can branch on a stable code.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -13,6 +14,8 @@ from accounts.api import router as accounts_router
 from classifier.api import router as classifier_router
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
+from history.api import router as history_router
+from history.services import DatabaseUnavailable, StorageUnavailable
 
 api = NinjaAPI(
     title="bird.ai API",
@@ -22,6 +25,7 @@ api = NinjaAPI(
 )
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)
+api.add_router("/", history_router)
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
@@ -36,6 +40,28 @@ def image_rejected(request: HttpRequest, error: ImageRejected) -> HttpResponse:
 @api.exception_handler(ModelUnavailable)
 def model_unavailable(request: HttpRequest, error: ModelUnavailable) -> HttpResponse:
     return error_response(request, "model_unavailable", str(error), 503)
+
+
+@api.exception_handler(StorageUnavailable)
+def storage_unavailable(request: HttpRequest, error: StorageUnavailable) -> HttpResponse:
+    return error_response(
+        request, "storage_unavailable", "File storage is unavailable; nothing was kept.", 503
+    )
+
+
+# Any database failure: a write that the service turned into DatabaseUnavailable, or a
+# read that failed on its way (connection refused, timeout).
+@api.exception_handler(DatabaseUnavailable)
+@api.exception_handler(DatabaseError)
+def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    return error_response(
+        request, "database_unavailable", "The database is unavailable; try again shortly.", 503
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return error_response(request, "not_found", "There is no such resource.", 404)
 
 
 @api.exception_handler(AuthenticationError)

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class HistoryConfig(AppConfig):
-    # Per-user submission history (accounts, S3 storage, CDN) arrives with its own issue.
+    # Each signed-in user's submissions: the photo, its thumbnail and what the model said.
     name = "history"
     verbose_name = "Submission history"

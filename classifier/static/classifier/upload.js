@@ -76,7 +76,11 @@
       finish();
       const page = request.response;
       if (request.status === 200 && page) {
-        // Show the result page the server rendered.
+        // Show the result page the server rendered, at its own address when the
+        // server redirected there (a stored submission's page).
+        if (request.responseURL && request.responseURL !== window.location.href) {
+          window.history.replaceState(null, "", request.responseURL);
+        }
         document.title = page.title;
         document.body.replaceWith(document.adoptNode(page.body));
         return;

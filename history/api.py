@@ -1,0 +1,70 @@
+"""/api/v1/submissions: a signed-in user's history, for scripts and the autograder.
+
+Authenticated with `Authorization: Bearer <token>` (or a browser session). Another
+user's submission answers 404, exactly like one that does not exist.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Router
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
+
+from accounts.auth import user_auth
+from birdai.uploads import read_image_upload
+from classifier.schemas import Error
+from history.models import Submission
+from history.schemas import SubmissionOut
+from history.services import delete_submission, submit_photo
+
+router = Router(tags=["history"], auth=user_auth)
+PAGE_SIZE = 24
+
+
+@router.post(
+    "/submissions",
+    response={200: SubmissionOut, 201: SubmissionOut, 400: Error, 401: Error, 413: Error,
+              415: Error, 503: Error},
+    summary="Submit a photo to your history",
+    description=(
+        "Classifies the photo (multipart field `image`), stores it with a thumbnail and "
+        "records the result: 201. The same bytes sent again answer 200 with the earlier "
+        "submission, and store nothing new."
+    ),
+)  # fmt: skip
+def create_submission(request: HttpRequest, image: UploadedFile | None = File(None)):
+    data, filename = read_image_upload(request, "image")
+    submitted = submit_photo(owner=request.auth, data=data, filename=filename)
+    return Status(201 if submitted.created else 200, submitted.submission)
+
+
+@router.get(
+    "/submissions",
+    response=list[SubmissionOut],
+    summary="Your submissions, newest first",
+)
+@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=100)
+def list_submissions(request: HttpRequest):
+    # A QuerySet, not a list: the paginator adds LIMIT/OFFSET to the SQL.
+    return Submission.objects.owned_by(request.auth).newest_first()
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    response={200: SubmissionOut, 401: Error, 404: Error},
+    summary="One of your submissions",
+)
+def get_submission(request: HttpRequest, submission_id: int):
+    return get_object_or_404(Submission.objects.owned_by(request.auth), pk=submission_id)
+
+
+@router.delete(
+    "/submissions/{submission_id}",
+    response={204: None, 401: Error, 404: Error, 503: Error},
+    summary="Delete one of your submissions and its stored files",
+)
+def remove_submission(request: HttpRequest, submission_id: int):
+    submission = get_object_or_404(Submission.objects.owned_by(request.auth), pk=submission_id)
+    delete_submission(submission)
+    return HttpResponse(status=204)

@@ -1,0 +1,65 @@
+"""A submission: one photo a signed-in user uploaded, where it is stored, and what the
+classifier said about it.
+
+Reads go through SubmissionQuerySet (`Submission.objects.owned_by(user).newest_first()`);
+the one write path is history.services.submit_photo, which stores the files and the
+row together or not at all.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "SubmissionQuerySet":
+        # Every read is scoped to its owner: another user's submission is simply not
+        # there (a 404), never a 403 that would confirm it exists.
+        return self.filter(owner=user)
+
+    def newest_first(self) -> "SubmissionQuerySet":
+        # Served by the (owner, -created_at, -id) index: no sort, however many rows.
+        return self.order_by("-created_at", "-id")
+
+    def with_checksum(self, sha256: str) -> "SubmissionQuerySet":
+        return self.filter(sha256=sha256)
+
+
+class Submission(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    # Storage keys are made by the app (per-user prefix + random id), never from the
+    # client's file name, which is kept only as data.
+    image = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    original_filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=50)  # from the validated image format
+    byte_size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()  # upright, as the photo is shown
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    # What the classifier said.
+    is_bird = models.BooleanField()
+    bird_probability = models.FloatField()
+    top_species = models.CharField(max_length=100)  # the likeliest bird class
+    species = models.JSONField()  # the top five: [{"label": ..., "probability": ...}]
+    model_name = models.CharField(max_length=100)
+    model_backend = models.CharField(max_length=20)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="submission_owner_newest"),
+        ]
+        constraints = [
+            # The same bytes twice from one user are one submission (see submit_photo).
+            models.UniqueConstraint(fields=["owner", "sha256"], name="submission_unique_photo"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.top_species} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,57 @@
+from datetime import datetime
+
+from ninja import Schema
+
+from history.models import Submission
+
+
+class SpeciesOut(Schema):
+    label: str
+    probability: float
+
+
+class ModelOut(Schema):
+    name: str
+    backend: str
+
+
+class ClassificationOut(Schema):
+    is_bird: bool
+    bird_probability: float
+    top_species: str
+    species: list[SpeciesOut]
+    model: ModelOut
+
+
+class SubmissionOut(Schema):
+    id: int
+    created_at: datetime
+    original_filename: str
+    content_type: str
+    byte_size: int
+    width: int
+    height: int
+    sha256: str
+    # Links that expire (S3 presigned or CloudFront signed) when files are on S3.
+    image_url: str
+    thumbnail_url: str
+    classification: ClassificationOut
+
+    # Django Ninja fills each field from the Submission; these compute the others.
+    @staticmethod
+    def resolve_image_url(submission: Submission) -> str:
+        return submission.image.url
+
+    @staticmethod
+    def resolve_thumbnail_url(submission: Submission) -> str:
+        return submission.thumbnail.url
+
+    @staticmethod
+    def resolve_classification(submission: Submission) -> dict:
+        return {
+            "is_bird": submission.is_bird,
+            "bird_probability": submission.bird_probability,
+            "top_species": submission.top_species,
+            "species": submission.species,
+            "model": {"name": submission.model_name, "backend": submission.model_backend},
+        }

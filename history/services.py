@@ -1,0 +1,139 @@
+"""The one write path for submissions, and deletion.
+
+submit_photo: validate → classify → store the photo and its thumbnail → record the row.
+From the user's view it happens entirely or not at all: when storage fails nothing is
+recorded (StorageUnavailable, a 503), and when the database fails after the files were
+stored, the files are deleted again (DatabaseUnavailable, a 503). Should a deletion
+itself fail, `manage.py cleanup_storage` finds the orphan later.
+"""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, IntegrityError, transaction
+
+from classifier.services import classify_photo
+from history.models import Submission
+from history.photos import make_thumbnail, photo_facts
+
+logger = logging.getLogger(__name__)
+
+# What a file storage raises when it cannot do its job: the local disk (OSError) or S3.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+KEY_PREFIX = "submissions"
+
+
+class StorageUnavailable(Exception):
+    """The photo could not be stored; nothing was recorded."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not record the submission; nothing was kept."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    submission: Submission
+    created: bool  # False: the same bytes were submitted before, this is that submission
+
+
+def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
+    """Raises ImageRejected (bad input, 4xx), ModelUnavailable, StorageUnavailable or
+    DatabaseUnavailable (503)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        earlier = Submission.objects.owned_by(owner).with_checksum(sha256).first()
+    except DatabaseError as error:
+        raise DatabaseUnavailable("The database is unavailable.") from error
+    if earlier:
+        return Submitted(earlier, created=False)
+
+    photo = classify_photo(data=data, filename=filename)  # validates the image first
+    facts = photo_facts(data, filename)
+    image_key, thumbnail_key = new_storage_keys(owner, facts.extension)
+    stored = store_files(
+        [
+            (image_key, data, facts.content_type),
+            (thumbnail_key, make_thumbnail(photo.image), "image/webp"),
+        ]
+    )
+    prediction = photo.prediction
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                owner=owner,
+                image=stored[0],
+                thumbnail=stored[1],
+                original_filename=filename[:255],
+                content_type=facts.content_type,
+                byte_size=len(data),
+                width=facts.width,
+                height=facts.height,
+                sha256=sha256,
+                is_bird=prediction.is_bird,
+                bird_probability=prediction.bird_probability,
+                top_species=prediction.species[0].label,
+                species=[
+                    {"label": species.label, "probability": species.probability}
+                    for species in prediction.species
+                ],
+                model_name=prediction.model.name,
+                model_backend=prediction.model.backend,
+            )
+    except IntegrityError:
+        # The same photo, sent twice at once: the other request recorded it first.
+        delete_files(stored)
+        earlier = Submission.objects.owned_by(owner).with_checksum(sha256).first()
+        if earlier is None:
+            raise
+        return Submitted(earlier, created=False)
+    except DatabaseError as error:
+        delete_files(stored)
+        raise DatabaseUnavailable("The database is unavailable.") from error
+    return Submitted(submission, created=True)
+
+
+def new_storage_keys(owner, extension: str) -> tuple[str, str]:
+    """Unguessable keys under the owner's prefix: submissions/<user id>/<random>.<ext>."""
+    name = secrets.token_urlsafe(16)
+    prefix = f"{KEY_PREFIX}/{owner.pk}/{name}"
+    return f"{prefix}.{extension}", f"{prefix}-thumbnail.webp"
+
+
+def store_files(files: list[tuple[str, bytes, str]]) -> list[str]:
+    """Stores each (key, bytes, content type); all of them, or none and StorageUnavailable."""
+    stored: list[str] = []
+    try:
+        for key, data, content_type in files:
+            content = ContentFile(data)
+            content.content_type = content_type  # S3 sends it as Content-Type
+            stored.append(default_storage.save(key, content))
+    except STORAGE_ERRORS as error:
+        delete_files(stored)
+        raise StorageUnavailable("File storage is unavailable.") from error
+    return stored
+
+
+def delete_files(keys: list[str]) -> None:
+    """Best effort: a file left behind is found by `manage.py cleanup_storage`."""
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except STORAGE_ERRORS:
+            logger.warning("could not delete %s; cleanup_storage will find it", key)
+
+
+def delete_submission(submission: Submission) -> None:
+    """Deletes the row, then (once that is committed) its files."""
+    keys = [submission.image.name, submission.thumbnail.name]
+    try:
+        with transaction.atomic():
+            submission.delete()
+            transaction.on_commit(lambda: delete_files(keys))
+    except DatabaseError as error:
+        raise DatabaseUnavailable("The database is unavailable.") from error

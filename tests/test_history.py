@@ -1,0 +1,275 @@
+"""Per-user history with files on local storage (the embedded default): the upload
+pipeline, the API and the pages. tests/test_history_s3.py runs it against real S3."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from PIL import Image
+
+from accounts.models import ApiToken
+from history.models import Submission
+from tests.photos import decompression_bomb_png, reencode, shared_photo, skimage_photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user("alice", password="unused-here-1")
+
+
+@pytest.fixture
+def bob():
+    return get_user_model().objects.create_user("bob", password="unused-here-2")
+
+
+def bearer(user) -> dict[str, str]:
+    _, token = ApiToken.issue(user, "test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def submit(client, user, data: bytes, filename: str):
+    upload = SimpleUploadedFile(filename, data, content_type="application/octet-stream")
+    return client.post("/api/v1/submissions", {"image": upload}, headers=bearer(user))
+
+
+def cat_png(**options) -> bytes:
+    """The same cat as different bytes: other PNG compression levels."""
+    return reencode(skimage_photo("chelsea.png"), "PNG", **options)
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return sorted(path for path in media_root.rglob("*") if path.is_file())
+
+
+# --- submitting ---------------------------------------------------------------------
+
+
+def test_it_records_the_photo_its_thumbnail_and_the_answer(client, alice, media_root):
+    toucan = shared_photo("birds/n01843383_toucan.JPEG")
+    response = submit(client, alice, toucan, "My Toucan.JPG")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["classification"]["top_species"] == "toucan"
+    assert body["classification"]["is_bird"] is True
+    assert len(body["classification"]["species"]) == 5
+    assert body["original_filename"] == "My Toucan.JPG"
+    assert body["content_type"] == "image/jpeg"
+    assert body["byte_size"] == len(toucan)
+    assert (body["width"], body["height"]) == Image.open(io.BytesIO(toucan)).size
+
+    submission = Submission.objects.get(pk=body["id"])
+    assert submission.owner == alice
+    assert submission.image.read() == toucan
+    # The key is the app's own: the user's prefix and a random name, not "My Toucan".
+    assert re.fullmatch(rf"submissions/{alice.pk}/[\w-]{{22}}\.jpg", submission.image.name)
+    thumbnail = Image.open(submission.thumbnail)
+    assert thumbnail.format == "WEBP"
+    assert max(thumbnail.size) == 320
+    assert len(stored_files(media_root)) == 2
+
+
+def test_it_takes_the_content_type_from_the_content(client, alice, media_root):
+    png = reencode(skimage_photo("chelsea.png"), "PNG")
+    body = submit(client, alice, png, "cat.png").json()
+    assert body["content_type"] == "image/png"
+    assert body["image_url"].endswith(".png")
+
+
+def test_the_same_bytes_twice_are_one_submission(client, alice, media_root):
+    photo = skimage_photo("coffee.png")
+    first = submit(client, alice, photo, "coffee.png")
+    again = submit(client, alice, photo, "coffee-again.png")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert Submission.objects.count() == 1
+    assert len(stored_files(media_root)) == 2
+
+
+def test_the_same_bytes_from_two_users_are_two_submissions(client, alice, bob, media_root):
+    photo = skimage_photo("coffee.png")
+    assert submit(client, alice, photo, "coffee.png").status_code == 201
+    assert submit(client, bob, photo, "coffee.png").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "status"),
+    [
+        (b"", "empty.jpg", 400),
+        (b"plain text", "notes.jpg", 415),
+        (decompression_bomb_png(), "bomb.png", 413),
+        (skimage_photo("chelsea.png")[:5000], "truncated.png", 400),
+    ],
+)
+def test_bad_input_leaves_nothing_behind(
+    client, alice, no_files_left_behind, data, filename, status
+):
+    response = submit(client, alice, data, filename)
+    assert response.status_code == status
+    assert response.json()["error"]
+    assert Submission.objects.count() == 0
+
+
+def test_it_needs_a_user(client, media_root):
+    upload = SimpleUploadedFile("cat.png", skimage_photo("chelsea.png"))
+    response = client.post("/api/v1/submissions", {"image": upload})
+    assert response.status_code == 401
+    assert stored_files(media_root) == []
+
+
+def test_a_storage_failure_is_a_503_and_records_nothing(client, alice, settings, tmp_path):
+    # A media root that is a file, not a folder: the disk refuses every save.
+    settings.MEDIA_ROOT = tmp_path / "not-a-folder"
+    settings.MEDIA_ROOT.write_bytes(b"")
+    response = submit(client, alice, skimage_photo("coffee.png"), "coffee.png")
+    assert response.status_code == 503
+    assert response.json()["error"] == "storage_unavailable"
+    assert Submission.objects.count() == 0
+
+
+def refuse_inserts_into_submissions() -> None:
+    """A real database failure at the moment the row is written."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'inserts refused by the test'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON history_submission "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON history_submission "
+                "BEGIN SELECT RAISE(ABORT, 'inserts refused by the test'); END"
+            )
+
+
+def test_a_database_failure_after_storing_deletes_the_files(client, alice, media_root):
+    refuse_inserts_into_submissions()
+    response = submit(client, alice, skimage_photo("coffee.png"), "coffee.png")
+    assert response.status_code == 503
+    assert response.json()["error"] == "database_unavailable"
+    assert stored_files(media_root) == []  # both files were written, then deleted
+
+
+# --- reading and deleting through the API -------------------------------------------
+
+
+def test_it_lists_my_submissions_newest_first(client, alice, bob, media_root):
+    ids = [
+        submit(client, alice, cat_png(compress_level=level), "cat.png").json()["id"]
+        for level in (1, 2, 3)
+    ]
+    submit(client, bob, skimage_photo("coffee.png"), "coffee.png")
+
+    body = client.get("/api/v1/submissions", headers=bearer(alice)).json()
+    assert body["count"] == 3
+    assert [item["id"] for item in body["items"]] == ids[::-1]
+
+    page_two = client.get("/api/v1/submissions?page=2&page_size=2", headers=bearer(alice))
+    assert [item["id"] for item in page_two.json()["items"]] == [ids[0]]
+
+
+def test_another_users_submission_is_a_404_everywhere(client, alice, bob, media_root):
+    submission_id = submit(client, alice, skimage_photo("coffee.png"), "coffee.png").json()["id"]
+    url = f"/api/v1/submissions/{submission_id}"
+
+    assert client.get(url, headers=bearer(alice)).status_code == 200
+    for method in (client.get, client.delete):
+        response = method(url, headers=bearer(bob))
+        assert response.status_code == 404
+        assert response.json()["error"] == "not_found"
+    client.force_login(bob)
+    assert client.get(f"/history/{submission_id}/").status_code == 404
+    assert client.post(f"/history/{submission_id}/delete/").status_code == 404
+    assert Submission.objects.filter(pk=submission_id).exists()
+
+
+def test_deleting_removes_the_row_and_the_files(
+    client, alice, media_root, django_capture_on_commit_callbacks
+):
+    submission_id = submit(client, alice, skimage_photo("coffee.png"), "coffee.png").json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):  # the files go after the commit
+        response = client.delete(f"/api/v1/submissions/{submission_id}", headers=bearer(alice))
+    assert response.status_code == 204
+    assert not Submission.objects.filter(pk=submission_id).exists()
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.django_db(transaction=True)  # the files go once the deletion is committed
+def test_deleting_on_the_page_removes_the_files(client, alice, media_root):
+    submission_id = submit(client, alice, skimage_photo("coffee.png"), "coffee.png").json()["id"]
+    client.force_login(alice)
+    response = client.post(f"/history/{submission_id}/delete/")
+    assert (response.status_code, response["Location"]) == (302, "/history/")
+    assert stored_files(media_root) == []
+
+
+def test_the_database_being_down_is_a_503(client, alice, media_root, database_cluster):
+    headers = bearer(alice)
+    connection.close()
+    database_cluster.stop()
+    try:
+        response = client.get("/api/v1/submissions", headers=headers)
+    finally:
+        database_cluster.start()
+        connection.close()
+    assert response.status_code == 503
+
+
+# --- the pages ----------------------------------------------------------------------
+
+
+def test_the_history_page_shows_my_thumbnails(client, alice, bob, media_root):
+    mine = Submission.objects.get(
+        pk=submit(client, alice, skimage_photo("coffee.png"), "coffee.png").json()["id"]
+    )
+    submit(client, bob, skimage_photo("chelsea.png"), "cat.png")
+    client.force_login(alice)
+    html = client.get("/history/").content.decode()
+    assert html.count('<img src="/media/submissions/') == 1
+    assert mine.thumbnail.url in html
+    thumbnail = client.get(mine.thumbnail.url)
+    assert thumbnail.status_code == 200
+    assert b"".join(thumbnail.streaming_content) == mine.thumbnail.open("rb").read()
+
+
+def test_the_history_page_asks_for_a_log_in(client):
+    response = client.get("/history/")
+    assert (response.status_code, response["Location"]) == (302, "/account/login/?next=/history/")
+
+
+def test_the_upload_page_stores_and_shows_the_submission(client, alice, media_root):
+    client.force_login(alice)
+    form = client.get("/history/upload/").content.decode()
+    assert "csrfmiddlewaretoken" in form
+    upload = SimpleUploadedFile("toucan.jpg", shared_photo("birds/n01843383_toucan.JPEG"))
+    response = client.post("/history/upload/", {"image": upload}, follow=True)
+    submission = Submission.objects.get(owner=alice)
+    assert response.redirect_chain == [(f"/history/{submission.pk}/", 302)]
+    html = response.content.decode()
+    assert 'id="verdict">It\'s a bird: probably a toucan<' in html
+    assert submission.image.url in html
+
+
+def test_the_upload_page_shows_bad_input_as_a_form_error(client, alice, no_files_left_behind):
+    client.force_login(alice)
+    upload = SimpleUploadedFile("notes.jpg", b"plain text")
+    response = client.post("/history/upload/", {"image": upload})
+    assert response.status_code == 415
+    assert "not a JPEG, PNG, WebP or HEIC" in response.content.decode()
+    assert Submission.objects.count() == 0
