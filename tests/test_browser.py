@@ -8,6 +8,7 @@ packages, installed by `scripts/install-system-packages --test`.
 """
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,35 @@ def test_a_file_over_the_limit_is_refused_before_sending(
     assert message == "The file is larger than the 1.5 MB limit."
     assert posts_received == [], "the photo was sent although it is over the limit"
     assert form_is_ready(browser)
+
+
+def sign_in(browser, live_server, client, django_user_model) -> None:
+    """Signs a new user in by giving the browser the session cookie of a logged-in
+    test client (the log-in form itself is tested in tests/test_accounts.py)."""
+    user = django_user_model.objects.create_user("birder", password="unused-in-this-test")
+    client.force_login(user)
+    browser.get(live_server.url + "/healthz")  # a cookie needs a page of its site first
+    browser.delete_all_cookies()
+    browser.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value})
+
+
+def test_a_kept_photo_lands_on_its_own_page(
+    browser, live_server, client, django_user_model, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sign_in(browser, live_server, client, django_user_model)
+    browser.get(live_server.url + "/history/upload/")
+    browser.execute_script("window.stillTheUploadPage = true;")
+    photo = tmp_path / "coffee.png"
+    photo.write_bytes(skimage_photo("coffee.png"))
+
+    choose_file(browser, photo)  # the form carries the CSRF token: the POST is accepted
+    click_classify(browser)
+
+    assert wait_for_text(browser, "verdict", "Not a bird") == "Not a bird"
+    assert still_the_upload_page(browser)
+    # The server redirected to the new submission; the address bar shows where it is.
+    path = browser.execute_script("return window.location.pathname;")
+    assert re.fullmatch(r"/history/\d+/", path)
+    image = browser.find_element(By.CSS_SELECTOR, "img.photo")
+    assert browser.execute_script("return arguments[0].naturalWidth;", image) > 0
