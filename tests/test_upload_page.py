@@ -71,3 +71,13 @@ def test_it_needs_no_csrf_token_to_classify(client):
     strict_client = Client(enforce_csrf_checks=True)
     response = post_photo(strict_client, skimage_photo("chelsea.png"), "cat.png")
     assert response.status_code == 200
+
+
+def test_the_page_is_the_same_for_everyone(client, django_user_model):
+    # Nothing per user (no CSRF token, no user name): a cache in front may serve it.
+    anonymous = client.get("/")
+    client.force_login(django_user_model.objects.create_user("alice"))
+    signed_in = client.get("/")
+    assert anonymous.content == signed_in.content
+    assert "Cookie" not in signed_in.get("Vary", "")
+    assert not signed_in.cookies
