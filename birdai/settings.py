@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from birdai.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from birdai.storage import read_cloudfront_key, s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BIRDAI_VAR_DIR") or BASE_DIR / "var")
@@ -133,28 +134,33 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
-# Uploaded files go to S3 when a bucket is named, to MEDIA_ROOT otherwise.
+# Uploaded files go to S3 when a bucket is named, to MEDIA_ROOT otherwise. With a CDN
+# domain (CloudFront), photo URLs are CloudFront signed URLs on that domain; without
+# one, S3 presigned URLs. Both expire. See docs/s3-cloudfront.md and birdai/storage.py.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+cdn_domain = env_str("AWS_S3_CUSTOM_DOMAIN")
+cloudfront_key_id = env_str("AWS_CLOUDFRONT_KEY_ID")
+cloudfront_key_file = env_str("AWS_CLOUDFRONT_KEY_FILE")
+if bool(cloudfront_key_id) != bool(cloudfront_key_file):
+    raise ImproperlyConfigured(
+        "AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY_FILE must be set together."
+    )
 if AWS_STORAGE_BUCKET_NAME:
-    from botocore.config import Config as BotoConfig
-
+    cloudfront_key = read_cloudfront_key(cloudfront_key_file) if cloudfront_key_file else None
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            # Buckets stay private and ACL-free; access is granted by policy.
-            "default_acl": None,
-            "file_overwrite": False,
-            # Short timeouts so an S3 outage becomes a quick 503, not a hung worker.
-            "client_config": BotoConfig(
-                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 3, minimum=1),
-                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1),
-                retries={"max_attempts": 2, "mode": "standard"},
-                signature_version="s3v4",
-            ),
-        },
+        "OPTIONS": s3_storage_options(
+            bucket_name=AWS_STORAGE_BUCKET_NAME,
+            endpoint_url=env_str("AWS_S3_ENDPOINT_URL") or None,
+            region_name=env_str("AWS_S3_REGION_NAME") or None,
+            custom_domain=cdn_domain or None,
+            url_protocol=env_choice("AWS_S3_URL_PROTOCOL", "https:", ("https:", "http:")),
+            cloudfront_key_id=cloudfront_key_id or None,
+            cloudfront_key=cloudfront_key,
+            url_expire_seconds=env_int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=1),
+            connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 3, minimum=1),
+            read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1),
+        ),
     }
 else:
     default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -237,6 +243,11 @@ if PRODUCTION:
         problems.append("DATABASE_URL must be set (app servers share one PostGIS database)")
     elif DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         problems.append("DATABASE_URL must point at PostGIS, not a local SpatiaLite file")
+    if cdn_domain and not cloudfront_key_id:
+        problems.append(
+            "AWS_S3_CUSTOM_DOMAIN needs AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY_FILE "
+            "(the private bucket's photos are only served on signed URLs)"
+        )
     if problems:
         raise ImproperlyConfigured(
             "BIRDAI_PRODUCTION is on, but: " + "; ".join(problems) + ". See .env.example."

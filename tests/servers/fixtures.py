@@ -10,7 +10,7 @@ stops one must start it again before it ends.
 
 import pytest
 
-from tests.servers.nginx import Nginx
+from tests.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
 from tests.servers.postgres import PostgresCluster
 from tests.servers.seaweed import SeaweedS3
 
@@ -37,4 +37,18 @@ def public_bucket(s3_server: SeaweedS3) -> str:
 def cdn_server(s3_server: SeaweedS3, public_bucket: str):
     """nginx caching public_bucket: GET {cdn_server.url}/<key>."""
     with Nginx.cdn(s3_server.endpoint_url, public_bucket) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def oac_bucket(s3_server: SeaweedS3) -> str:
+    """A private bucket that only oac_cdn_server may read without signing, as a bucket
+    on AWS lets only its CloudFront distribution read (Origin Access Control)."""
+    return s3_server.create_bucket("cdn-only-photos", readable_from=CDN_SOURCE_ADDRESS)
+
+
+@pytest.fixture(scope="session")
+def oac_cdn_server(s3_server: SeaweedS3, oac_bucket: str):
+    """nginx caching oac_bucket, connecting to S3 from CDN_SOURCE_ADDRESS."""
+    with Nginx.cdn(s3_server.endpoint_url, oac_bucket, source_address=CDN_SOURCE_ADDRESS) as server:
         yield server

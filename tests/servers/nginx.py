@@ -78,12 +78,32 @@ def load_balancer_config(
 """
 
 
-def cdn_config(listen: str, origin_url: str, bucket: str, *, cache_seconds: int = 3600) -> str:
+# The address the CDN stand-in connects to S3 from (nginx `proxy_bind`). A bucket policy
+# can let only this address read a private bucket: how the tests stand in for CloudFront's
+# Origin Access Control (docs/s3-cloudfront.md). All of 127.0.0.0/8 is loopback on Linux.
+CDN_SOURCE_ADDRESS = "127.0.0.2"
+
+
+def cdn_config(
+    listen: str,
+    origin_url: str,
+    bucket: str,
+    *,
+    cache_seconds: int = 3600,
+    source_address: str | None = None,
+) -> str:
     """Serves /<key> from <origin_url>/<bucket>/<key>, keeping copies in a disk cache.
 
-    The bucket must allow anonymous GetObject (a bucket policy): the edge does not
-    sign its requests to S3.
+    The edge does not sign its requests to S3, so the bucket must let it read
+    anonymously: everyone (a public-read policy), or only requests coming from
+    `source_address`, which nginx then connects from.
+
+    Like CloudFront with a cache policy that leaves query strings out, the query string
+    is neither part of the cache key nor passed on to S3: signed URLs for one photo
+    (?Expires=...&Signature=...&Key-Pair-Id=...) with different expiry times share one
+    cached copy. Unlike CloudFront, nginx does not check those signatures.
     """
+    bind = f"proxy_bind {source_address};" if source_address else ""
     return f"""
     proxy_cache_path cdn_cache levels=1:2 keys_zone=cdn_cache:10m max_size=1g
                      inactive=1h use_temp_path=off;
@@ -96,9 +116,14 @@ def cdn_config(listen: str, origin_url: str, bucket: str, *, cache_seconds: int 
             limit_except GET {{
                 deny all;
             }}
+            # The path alone names the cached copy; the query string goes nowhere.
+            proxy_cache_key $uri;
+            set $args "";
             proxy_pass {origin_url}/{bucket}/;
+            {bind}
             proxy_cache cdn_cache;
-            # S3 sends no Cache-Control by itself; keep successful answers this long.
+            # How long to keep an object stored without Cache-Control (bird.ai's photos
+            # carry their own, a year, which nginx follows).
             proxy_cache_valid 200 {cache_seconds}s;
             # Many clients missing the same object at once cause one request to S3.
             proxy_cache_lock on;
@@ -126,9 +151,22 @@ class Nginx(ServerProcess):
         return cls(config, port=port)
 
     @classmethod
-    def cdn(cls, origin_url: str, bucket: str, *, cache_seconds: int = 3600) -> "Nginx":
+    def cdn(
+        cls,
+        origin_url: str,
+        bucket: str,
+        *,
+        cache_seconds: int = 3600,
+        source_address: str | None = None,
+    ) -> "Nginx":
         port = free_port()
-        config = cdn_config(f"{LOOPBACK}:{port}", origin_url, bucket, cache_seconds=cache_seconds)
+        config = cdn_config(
+            f"{LOOPBACK}:{port}",
+            origin_url,
+            bucket,
+            cache_seconds=cache_seconds,
+            source_address=source_address,
+        )
         return cls(config, port=port)
 
     def before_first_start(self) -> None:

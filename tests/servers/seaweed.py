@@ -55,6 +55,30 @@ def public_read_policy(bucket: str) -> str:
     )
 
 
+def source_address_read_policy(bucket: str, source_address: str) -> str:
+    """Only requests from `source_address` may GET objects, without signing them.
+
+    The tests' stand-in for CloudFront Origin Access Control: on AWS the bucket trusts
+    one CloudFront distribution; here it trusts the one address the nginx CDN connects
+    from (SeaweedFS checks aws:SourceIp against the TCP peer, not X-Forwarded-For).
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadObjectsFromTheCdnOnly",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"IpAddress": {"aws:SourceIp": f"{source_address}/32"}},
+                }
+            ],
+        }
+    )
+
+
 class SeaweedS3(ServerProcess):
     name = "seaweedfs"
     startup_timeout = 30.0
@@ -141,10 +165,16 @@ class SeaweedS3(ServerProcess):
             for rack in center.get("Racks") or []
         )
 
-    def create_bucket(self, name: str, *, public_read: bool = False) -> str:
+    def create_bucket(
+        self, name: str, *, public_read: bool = False, readable_from: str | None = None
+    ) -> str:
+        """A private bucket; public_read lets anyone GET objects, readable_from one address."""
         self.client().create_bucket(Bucket=name)
         if public_read:
             self.client().put_bucket_policy(Bucket=name, Policy=public_read_policy(name))
+        elif readable_from:
+            policy = source_address_read_policy(name, readable_from)
+            self.client().put_bucket_policy(Bucket=name, Policy=policy)
         return name
 
     def django_environment(self, bucket: str) -> dict[str, str]:
