@@ -243,6 +243,10 @@ if PRODUCTION:
         problems.append("DATABASE_URL must be set (app servers share one PostGIS database)")
     elif DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         problems.append("DATABASE_URL must point at PostGIS, not a local SpatiaLite file")
+    if not AWS_STORAGE_BUCKET_NAME:
+        problems.append(
+            "AWS_STORAGE_BUCKET_NAME must be set (app servers keep no files: photos go to S3)"
+        )
     if cdn_domain and not cloudfront_key_id:
         problems.append(
             "AWS_S3_CUSTOM_DOMAIN needs AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY_FILE "

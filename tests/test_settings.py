@@ -14,6 +14,7 @@ SAFE_PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
     "ALLOWED_HOSTS": "bird.example.com",
     "DATABASE_URL": "postgis://bird:secret@db.example.com:5432/birdai",
+    "AWS_STORAGE_BUCKET_NAME": "bird-photos",
 }
 SETTINGS_VARIABLES = {
     "BIRDAI_PRODUCTION",
@@ -56,7 +57,7 @@ def test_it_refuses_production_with_development_defaults():
     result = load_settings({"BIRDAI_PRODUCTION": "true"})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-    for problem in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for problem in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "AWS_STORAGE_BUCKET_NAME"):
         assert problem in result.stderr
 
 

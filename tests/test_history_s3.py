@@ -1,0 +1,119 @@
+"""Per-user history on real S3 (SeaweedFS) behind a CDN (nginx standing in for
+CloudFront with Origin Access Control), as in production. tests/test_history.py
+covers the same pipeline on local storage, and the API and pages in detail."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
+from history.models import Submission
+from tests.photos import reencode, skimage_photo
+from tests.servers.net import http_get
+from tests.test_history import bearer, refuse_inserts_into_submissions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice")
+
+
+@pytest.fixture
+def photos_on_s3(settings, s3_server, oac_bucket, oac_cdn_server):
+    """The app's default storage is the private bucket; links go through the CDN."""
+    environment = s3_server.django_environment(oac_bucket)
+    options = s3_storage_options(
+        bucket_name=oac_bucket,
+        endpoint_url=environment["AWS_S3_ENDPOINT_URL"],
+        region_name=environment["AWS_S3_REGION_NAME"],
+        custom_domain=f"127.0.0.1:{oac_cdn_server.port}",
+        url_protocol="http:",  # the stand-in CDN speaks plain HTTP on loopback
+    )
+    settings.STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **options,
+                "access_key": environment["AWS_ACCESS_KEY_ID"],
+                "secret_key": environment["AWS_SECRET_ACCESS_KEY"],
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    return oac_bucket
+
+
+def submit(client, user, data: bytes, filename: str):
+    upload = SimpleUploadedFile(filename, data, content_type="application/octet-stream")
+    return client.post("/api/v1/submissions", {"image": upload}, headers=bearer(user))
+
+
+def keys_in(s3_server, bucket: str) -> set[str]:
+    pages = s3_server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+@pytest.fixture
+def new_keys(s3_server, photos_on_s3):
+    """The keys stored since the test began (the bucket is shared by the session)."""
+    before = keys_in(s3_server, photos_on_s3)
+    return lambda: sorted(keys_in(s3_server, photos_on_s3) - before)
+
+
+def test_a_submission_is_stored_privately_and_served_by_the_cdn(
+    client, alice, s3_server, photos_on_s3
+):
+    photo = skimage_photo("coffee.png")
+    body = submit(client, alice, photo, "coffee.png").json()
+    submission = Submission.objects.get(pk=body["id"])
+
+    stored = s3_server.client().head_object(Bucket=photos_on_s3, Key=submission.image.name)
+    assert (stored["ContentType"], stored["CacheControl"]) == ("image/png", IMMUTABLE_CACHE_CONTROL)
+    thumbnail = s3_server.client().head_object(Bucket=photos_on_s3, Key=submission.thumbnail.name)
+    assert thumbnail["ContentType"] == "image/webp"
+
+    first, second = http_get(body["image_url"]), http_get(body["image_url"])
+    assert (first.status, first.headers["X-Cache-Status"]) == (200, "MISS")
+    assert (second.status, second.headers["X-Cache-Status"]) == (200, "HIT")
+    assert second.body == photo
+    direct = http_get(f"{s3_server.endpoint_url}/{photos_on_s3}/{submission.image.name}")
+    assert direct.status == 403  # only the CDN may read the bucket
+
+
+def test_fifty_uploads_leave_no_file_on_the_server(client, alice, new_keys, no_files_left_behind):
+    coffee = skimage_photo("coffee.png")
+    for quality in range(40, 90):  # fifty different photos
+        response = submit(client, alice, reencode(coffee, "JPEG", quality=quality), "c.jpg")
+        assert response.status_code == 201
+    assert len(new_keys()) == 100  # photos and thumbnails
+    # no_files_left_behind: nothing under MEDIA_ROOT or in the temp directory
+
+
+def test_an_s3_outage_is_a_503_and_records_nothing(client, alice, s3_server, photos_on_s3):
+    s3_server.stop()
+    try:
+        response = submit(client, alice, skimage_photo("coffee.png"), "coffee.png")
+    finally:
+        s3_server.start()
+    assert response.status_code == 503
+    assert response.json()["error"] == "storage_unavailable"
+    assert Submission.objects.count() == 0
+
+
+def test_a_database_failure_after_storing_leaves_no_object(client, alice, new_keys):
+    refuse_inserts_into_submissions()
+    response = submit(client, alice, skimage_photo("coffee.png"), "coffee.png")
+    assert response.status_code == 503
+    assert new_keys() == []
+
+
+def test_deleting_a_submission_deletes_its_objects(
+    client, alice, new_keys, django_capture_on_commit_callbacks
+):
+    submission_id = submit(client, alice, skimage_photo("coffee.png"), "coffee.png").json()["id"]
+    assert len(new_keys()) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.delete(f"/api/v1/submissions/{submission_id}", headers=bearer(alice))
+    assert response.status_code == 204
+    assert new_keys() == []
