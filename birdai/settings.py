@@ -148,7 +148,7 @@ if bool(cloudfront_key_id) != bool(cloudfront_key_file):
 if AWS_STORAGE_BUCKET_NAME:
     cloudfront_key = read_cloudfront_key(cloudfront_key_file) if cloudfront_key_file else None
     default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "birdai.photo_storage.PhotoStorage",
         "OPTIONS": s3_storage_options(
             bucket_name=AWS_STORAGE_BUCKET_NAME,
             endpoint_url=env_str("AWS_S3_ENDPOINT_URL") or None,

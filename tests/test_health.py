@@ -39,7 +39,7 @@ def test_it_names_storage_when_the_media_root_cannot_be_created(client, settings
 def s3_storages(s3_server, bucket: str) -> dict:
     return {
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "birdai.photo_storage.PhotoStorage",
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": s3_server.endpoint_url,

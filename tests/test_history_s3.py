@@ -32,7 +32,7 @@ def photos_on_s3(settings, s3_server, oac_bucket, oac_cdn_server):
     )
     settings.STORAGES = {
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "birdai.photo_storage.PhotoStorage",
             "OPTIONS": {
                 **options,
                 "access_key": environment["AWS_ACCESS_KEY_ID"],

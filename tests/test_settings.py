@@ -111,7 +111,7 @@ def test_it_switches_uploads_to_s3_when_a_bucket_is_named():
         "s.STORAGES['default']['BACKEND'], s.STORAGES['default']['OPTIONS']['file_overwrite']",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "storages.backends.s3.S3Storage False"
+    assert result.stdout.strip() == "birdai.photo_storage.PhotoStorage False"
 
 
 def variables_read_by(path: Path) -> set[str]:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
 
+from birdai.photo_storage import PhotoStorage
 from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
 from tests.servers.net import LOOPBACK, http_get
 from tests.servers.nginx import CDN_SOURCE_ADDRESS
@@ -30,10 +31,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KEY_PAIR_ID = "K2JCJMDEHXQW5F"  # what a CloudFront public key's ID looks like
 
 
-def s3_storage(s3_server, bucket: str, **options) -> S3Storage:
+def s3_storage(s3_server, bucket: str, **options) -> PhotoStorage:
     """bird.ai's S3 storage pointed at the test server, signed with its key."""
     environment = s3_server.django_environment(bucket)
-    return S3Storage(
+    return PhotoStorage(
         **s3_storage_options(
             bucket_name=bucket,
             endpoint_url=environment["AWS_S3_ENDPOINT_URL"],
@@ -172,18 +173,10 @@ def pem(private_key: rsa.RSAPrivateKey) -> str:
     ).decode()
 
 
-# CloudFront's canned policy is signed with RSA and SHA-1 (SHA-256 only when the URL
-# says Hash-Algorithm=SHA256, which django-storages does not).
+# CloudFront checks the signature with RSA and SHA-1 (SHA-256 only when the URL says
+# Hash-Algorithm=SHA256, which botocore's signer does not).
 CLOUDFRONT_PADDING = padding.PKCS1v15()
 CLOUDFRONT_HASH = hashes.SHA1()  # noqa: S303
-
-
-def canned_policy(url: str, expires: int) -> bytes:
-    """The statement CloudFront rebuilds from a signed URL and checks the signature of."""
-    condition = {"DateLessThan": {"AWS:EpochTime": expires}}
-    return json.dumps(
-        {"Statement": [{"Resource": url, "Condition": condition}]}, separators=(",", ":")
-    ).encode()
 
 
 def cloudfront_b64decode(text: str) -> bytes:
@@ -191,7 +184,12 @@ def cloudfront_b64decode(text: str) -> bytes:
     return base64.b64decode(text.replace("-", "+").replace("_", "=").replace("~", "/"))
 
 
-def test_it_links_through_the_cdn_with_cloudfront_signed_urls(
+def signed_query(url: str) -> tuple[str, dict[str, str]]:
+    resource, query = url.split("?")
+    return resource, {key: value for key, [value] in parse_qs(query).items()}
+
+
+def test_it_links_through_the_cdn_with_one_cloudfront_signature_per_folder(
     s3_server, oac_bucket, oac_cdn_server, cloudfront_key
 ):
     storage = s3_storage(
@@ -204,36 +202,57 @@ def test_it_links_through_the_cdn_with_cloudfront_signed_urls(
         url_expire_seconds=600,
     )
     data = photo_bytes()
-    name = storage.save("tests/signed.jpg", photo(data))
+    name = storage.save("tests/signed/photo.jpg", photo(data))
+    other_name = storage.save("tests/signed/thumbnail.webp", photo())
 
-    before = int(time.time())
-    url = storage.url(name)
-    after = time.time()
+    before = time.time()
+    url, other_url = storage.url(name), storage.url(other_name)
 
-    resource, query = url.split("?")
-    params = {key: value for key, [value] in parse_qs(query).items()}
-    expires = int(params["Expires"])
-    signature = cloudfront_b64decode(params["Signature"])
+    resource, params = signed_query(url)
     assert resource == f"{oac_cdn_server.url}/{name}"
-    assert set(params) == {"Expires", "Signature", "Key-Pair-Id"}
+    assert set(params) == {"Policy", "Signature", "Key-Pair-Id"}
     assert params["Key-Pair-Id"] == KEY_PAIR_ID
-    assert before + 600 <= expires <= after + 600
-    # RSA with SHA-1 over the canned policy is what CloudFront checks; raises if wrong.
+    # One custom policy for the whole folder, valid at least 600 s, to a whole hour.
+    policy_bytes = cloudfront_b64decode(params["Policy"])
+    [statement] = json.loads(policy_bytes)["Statement"]
+    assert statement["Resource"] == f"{oac_cdn_server.url}/tests/signed/*"
+    expires = statement["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    assert before + 600 <= expires <= before + 600 + 3600
+    assert expires % 3600 == 0
+    assert signed_query(other_url)[1] == params  # the same signature: no second RSA sign
+    # What CloudFront checks: RSA with SHA-1 over the policy. Raises if it is wrong.
+    signature = cloudfront_b64decode(params["Signature"])
     public_key = cloudfront_key.public_key()
-    policy = canned_policy(resource, expires)
-    public_key.verify(signature, policy, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
-    later = canned_policy(resource, expires + 1)
-    with pytest.raises(InvalidSignature):  # the signature covers the expiry time
-        public_key.verify(signature, later, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
+    public_key.verify(signature, policy_bytes, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
+    tampered = policy_bytes.replace(b"tests/signed/*", b"tests/*")
+    with pytest.raises(InvalidSignature):  # the signature covers the resource
+        public_key.verify(signature, tampered, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
 
+    # The link stays the same for the hour: the browser's cached copy stays valid.
+    assert storage.url(name) == url
     # The stand-in does not check signatures, and its cache key leaves the query string
-    # out, so links signed for other expiry times share one cached copy.
-    longer_url = storage.url(name, expire=1200)
+    # out, so links signed for other times share one cached copy.
+    longer_url = storage.url(name, expire=7200)
     first, second = http_get(url), http_get(longer_url)
     assert longer_url != url
     assert (first.status, first.headers["X-Cache-Status"]) == (200, "MISS")
     assert (second.status, second.headers["X-Cache-Status"]) == (200, "HIT")
     assert first.body == second.body == data
+
+
+def test_links_in_other_folders_get_their_own_signature(cloudfront_key, s3_server, oac_bucket):
+    storage = s3_storage(
+        s3_server,
+        oac_bucket,
+        custom_domain="d111111abcdef8.cloudfront.net",
+        cloudfront_key_id=KEY_PAIR_ID,
+        cloudfront_key=pem(cloudfront_key),
+    )
+    alice = signed_query(storage.url("submissions/1/a.jpg"))[1]
+    bob = signed_query(storage.url("submissions/2/b.jpg"))[1]
+    assert alice["Signature"] != bob["Signature"]
+    [statement] = json.loads(cloudfront_b64decode(bob["Policy"]))["Statement"]
+    assert statement["Resource"] == "https://d111111abcdef8.cloudfront.net/submissions/2/*"
 
 
 # --- Outages ------------------------------------------------------------------------
