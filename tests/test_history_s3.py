@@ -2,8 +2,12 @@
 CloudFront with Origin Access Control), as in production. tests/test_history.py
 covers the same pipeline on local storage, and the API and pages in detail."""
 
+from io import StringIO
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
 from history.models import Submission
@@ -116,4 +120,32 @@ def test_deleting_a_submission_deletes_its_objects(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.delete(f"/api/v1/submissions/{submission_id}", headers=bearer(alice))
     assert response.status_code == 204
+    assert new_keys() == []
+
+
+def test_an_outage_mid_upload_leaves_an_orphan_that_cleanup_removes(
+    client, alice, s3_server, photos_on_s3, new_keys
+):
+    # S3 goes down right after the photo is stored, before its thumbnail: the request
+    # fails, and so does deleting the photo again. No row; one orphaned object.
+    s3_events = default_storage.connection.meta.client.meta.events
+
+    def stop_s3_after_the_first_upload(**kwargs) -> None:
+        s3_events.unregister("after-call.s3.PutObject", stop_s3_after_the_first_upload)
+        s3_server.stop()
+
+    s3_events.register("after-call.s3.PutObject", stop_s3_after_the_first_upload)
+    try:
+        response = submit(client, alice, skimage_photo("coffee.png"), "coffee.png")
+    finally:
+        s3_events.unregister("after-call.s3.PutObject", stop_s3_after_the_first_upload)
+        s3_server.start()
+
+    assert response.status_code == 503
+    assert Submission.objects.count() == 0
+    [orphan] = new_keys()
+    assert orphan.endswith(".png")  # the photo; the thumbnail was never stored
+    report = StringIO()
+    call_command("cleanup_storage", "--delete", "--min-age-minutes=0", stdout=report)
+    assert f"Deleting orphaned file {orphan}" in report.getvalue()
     assert new_keys() == []
