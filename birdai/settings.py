@@ -131,6 +131,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The site-wide stylesheet lives with the project, not in an app: collectstatic must
+# be told where, or pages fail in production (DEBUG off) for want of site.css.
+STATICFILES_DIRS = [BASE_DIR / "birdai" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
