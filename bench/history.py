@@ -1,0 +1,440 @@
+"""A user's history when the table is big, and a photo's way to the browser.
+
+The history: 1,000,000 submissions from 1,000 users in PostgreSQL + PostGIS, 10,000
+of them the measured user's (bench/seed.py), served by gunicorn set up as in
+production. Page 1 of the list API and of the history page are each compared with
+their bare SQL: the statements Django sent for that page (a COUNT(*) for the number
+of pages and a LIMIT 24 for the rows, recorded by bench/history_probe.py), run by
+psycopg alone against the same database in the same run. The ratio is what the app
+adds on top of the database: authentication, model objects, JSON or HTML, HTTP.
+
+The photo: the same ~100 KB JPEG from an nginx cache in front of S3 (a CDN edge that
+already holds it) and from Django's own /media/ view, which serves local files when
+there is no S3 bucket.
+
+Last, the list API again with the photos on S3, where the app signs each of a page's
+48 links: S3 presigned URLs, or CloudFront signed URLs. Two more server starts, a
+few seconds, to show what signing costs.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack, closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import psycopg
+from PIL import Image
+
+from bench.context import PROJECT_ROOT
+from bench.load import BadAnswer
+from bench.seed import HEAVY_USER, HEAVY_USER_SUBMISSIONS, SUBMISSIONS, seed
+from bench.serving import server_environment
+from bench.table import Row, Target
+from bench.timing import median, percentile
+from birdai.storage import IMMUTABLE_CACHE_CONTROL
+from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
+from tests.servers.net import Response, http_get
+
+if TYPE_CHECKING:
+    from bench.context import BenchContext
+
+WORKERS = 2
+PAGE_SIZE = 24  # history/api.py and history/views.py
+WARM_UP = 10  # untimed requests first: connections, caches, lazy imports
+MAX_REQUESTS, MAX_SECONDS = 200, 10.0  # per measured series, whichever comes first
+SUBPROCESS_TIMEOUT_SECONDS = 120
+
+PHOTO_SIZE, PHOTO_QUALITY = (800, 600), 80  # a JPEG of about 110 KB
+BUCKET = "bench-photos"
+
+LIST_TARGET_MS = 20.0
+CDN_SPEED_UP_TARGET = 5.0
+
+LIST_API = "/api/v1/submissions"
+HISTORY_PAGE = "/history/"
+LIST_P50 = "history list API p50"  # also the baseline of the S3 rows
+
+T = TypeVar("T")
+
+
+def history_rows(context: "BenchContext") -> list[Row]:
+    """Starts PostGIS, S3, the CDN and gunicorn (one app server at a time), fills
+    the database, then measures; everything stops when it returns."""
+    photo = web_photo(context)
+    # Every server goes on the stack as soon as it exists, so all of them are stopped
+    # when the section ends, fails or is interrupted (Ctrl-C), even while starting.
+    with ExitStack() as servers:
+        postgres = servers.enter_context(closing(PostgresCluster()))
+        postgres.start()
+        environment = app_environment(context, postgres.url)
+        probe = prepare_database(postgres.url, environment)
+        app = servers.enter_context(closing(Gunicorn(environment, workers=WORKERS)))
+        app.start()
+        rows = page_rows(app.url, postgres.url, probe)
+        local_list_ms = next(row.value for row in rows if row.name == LIST_P50)
+
+        s3 = servers.enter_context(closing(SeaweedS3()))
+        s3.start()
+        s3.create_bucket(BUCKET, public_read=True)
+        cdn = servers.enter_context(closing(Nginx.cdn(s3.endpoint_url, BUCKET)))
+        cdn.start()
+        rows += delivery_rows(app.url, cdn.url, s3, photo, probe, context.var_dir)
+        app.close()  # one gunicorn at a time on these 2 cores
+        rows += s3_link_rows(
+            servers,
+            environment,
+            s3,
+            cdn,
+            probe,
+            workdir=context.workdir,
+            local_list_ms=local_list_ms,
+        )
+    return rows
+
+
+# --- The database -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What bench/history_probe.py reported: credentials and the SQL of each page."""
+
+    token: str
+    session_id: str
+    api_sql: list[str]  # every statement of one request, in order
+    page_sql: list[str]
+
+    @staticmethod
+    def reading_submissions(statements: list[str]) -> list[str]:
+        """The page's own statements; the others find the session, user or token."""
+        return [statement for statement in statements if '"history_submission"' in statement]
+
+
+def app_environment(context: "BenchContext", database_url: str) -> dict[str, str]:
+    """bench/serving.py's production-like server, on the benchmark's PostGIS."""
+    return {
+        **server_environment(context),
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(context.var_dir / "media"),
+        # Local files, whatever this shell's environment says.
+        "AWS_STORAGE_BUCKET_NAME": "",
+    }
+
+
+def prepare_database(url: str, environment: dict[str, str]) -> Probe:
+    """Migrates the empty database, fills it and asks Django for a token, a session
+    and the SQL of each page."""
+    manage(["migrate", "--noinput"], environment)
+    # DEBUG is off, so pages link static files by their hashed names, which only
+    # collectstatic's manifest knows.
+    manage(["collectstatic", "--noinput"], environment)
+    seeded = seed(url)
+    print(
+        f"bench: seeded {seeded.users} users and {seeded.submissions:,} submissions with COPY "
+        f"in {seeded.copy_seconds:.1f} s, ANALYZE {seeded.analyze_seconds:.1f} s",
+        file=sys.stderr,
+    )
+    probe = run_python(["-m", "bench.history_probe", HEAVY_USER], environment)
+    return Probe(**json.loads(probe))
+
+
+def manage(arguments: list[str], environment: dict[str, str]) -> str:
+    return run_python(["manage.py", *arguments, "--verbosity=0"], environment)
+
+
+def run_python(arguments: list[str], environment: dict[str, str]) -> str:
+    """Runs this Python in the project with `environment` added; returns its stdout."""
+    finished = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_SECONDS,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed:\n{finished.stderr[-2000:]}")
+    return finished.stdout
+
+
+def bare_sql_ms(url: str, statements: list[str]) -> list[float]:
+    """Milliseconds to run `statements` one after the other and fetch every row.
+
+    Like Django: one connection kept open (CONN_MAX_AGE), each statement its own
+    transaction (autocommit), sent as plain SQL text without preparing it.
+    """
+    with psycopg.connect(url, autocommit=True) as connection:
+
+        def run_all() -> None:
+            for statement in statements:
+                connection.execute(statement, prepare=False).fetchall()
+
+        return sample_ms(run_all)
+
+
+# --- The pages ----------------------------------------------------------------------------
+
+
+def page_rows(app_url: str, database_url: str, probe: Probe) -> list[Row]:
+    api_sql = Probe.reading_submissions(probe.api_sql)
+    page_sql = Probe.reading_submissions(probe.page_sql)
+    api_sql_ms = bare_sql_ms(database_url, api_sql)
+    page_sql_ms = api_sql_ms if page_sql == api_sql else bare_sql_ms(database_url, page_sql)
+
+    api_ms = sample_ms(get(app_url + LIST_API, bearer=probe.token), check_list_answer("/media/"))
+    page_ms = sample_ms(get(app_url + HISTORY_PAGE, session=probe.session_id), check_history_page)
+
+    table = f"{SUBMISSIONS:,} rows, {HEAVY_USER_SUBMISSIONS:,} the user's"
+    api_how = (
+        f"GET {LIST_API} page 1, Bearer token, gunicorn {WORKERS} workers, PostGIS with "
+        f"{table}; {len(api_ms)} sequential requests; SQL: token + the 2 below"
+    )
+    page_how = (
+        f"GET {HISTORY_PAGE} page 1 (HTML, 24 thumbnails), session cookie; "
+        f"{len(page_ms)} sequential requests; SQL: session, user + the 2 below"
+    )
+    same = "the same 2 for both pages" if page_sql == api_sql else "the list API's"
+    sql_how = (
+        f"COUNT(*) + LIMIT {PAGE_SIZE}, the exact SQL Django sent ({same}), psycopg "
+        f"alone on one connection; {len(api_sql_ms)} runs"
+    )
+    target = Target(LIST_TARGET_MS, f"≤ {LIST_TARGET_MS:.0f} ms")
+    sql_p50, sql_p95 = median(api_sql_ms), percentile(api_sql_ms, 95)
+    page_sql_p50, page_sql_p95 = median(page_sql_ms), percentile(page_sql_ms, 95)
+    return [
+        versus_sql(LIST_P50, median(api_ms), sql_p50, api_how),
+        versus_sql("history list API p95", percentile(api_ms, 95), sql_p95, "the same", target),
+        versus_sql("history page p50", median(page_ms), page_sql_p50, page_how),
+        versus_sql("history page p95", percentile(page_ms, 95), page_sql_p95, "the same"),
+        Row("  of which bare SQL p50", sql_p50, "ms", sql_how),
+    ]
+
+
+def versus_sql(name: str, ms: float, sql_ms: float, how: str, target: Target | None = None) -> Row:
+    return Row(name, ms, "ms", how, baseline=sql_ms, baseline_name="bare SQL", target=target)
+
+
+def check_list_answer(link_mark: str = "") -> Callable[[Response], None]:
+    """Checks for page 1 of the user's list, whose links contain `link_mark`."""
+
+    def check(answer: Response) -> None:
+        expect_ok(answer)
+        page = json.loads(answer.body)
+        if page["count"] != HEAVY_USER_SUBMISSIONS or len(page["items"]) != PAGE_SIZE:
+            raise BadAnswer(f"unexpected list: count {page['count']}, {len(page['items'])} items")
+        if link_mark not in page["items"][0]["thumbnail_url"]:
+            raise BadAnswer(f"{link_mark} not in {page['items'][0]['thumbnail_url']}")
+
+    return check
+
+
+def check_history_page(answer: Response) -> None:
+    expect_ok(answer)
+    pages = -(-HEAVY_USER_SUBMISSIONS // PAGE_SIZE)
+    if f"Page 1 of {pages}".encode() not in answer.body:
+        raise BadAnswer(f"not page 1 of {pages} of the history: {answer.body[:300]!r}")
+
+
+# --- The photo ----------------------------------------------------------------------------
+
+
+def web_photo(context: "BenchContext") -> bytes:
+    """The benchmark's 12 MP photo made into an 800x600 JPEG of about 110 KB, the size
+    of a photo shown on a page rather than the one uploaded."""
+    image = Image.open(io.BytesIO(context.photo.data))
+    image.draft("RGB", PHOTO_SIZE)  # decode at a fraction of the size: much faster
+    image = image.convert("RGB").resize(PHOTO_SIZE, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=PHOTO_QUALITY)
+    return buffer.getvalue()
+
+
+def delivery_rows(
+    app_url: str, cdn_url: str, s3: SeaweedS3, photo: bytes, probe: Probe, var_dir: Path
+) -> list[Row]:
+    """The same bytes under the key of the user's newest photo: from the CDN's cache,
+    and from Django reading MEDIA_ROOT.
+
+    Both servers hand the file to the kernel (sendfile: nginx its cached copy,
+    gunicorn the file Django's FileResponse opened), so what differs is the work
+    around it: nginx's cache lookup against Django's URL routing, middleware and view.
+    """
+    newest = json.loads(
+        http_get(app_url + LIST_API, headers={"Authorization": f"Bearer {probe.token}"}).body
+    )["items"][0]
+    key = newest["image_url"].removeprefix("/media/")
+    media_file = var_dir / "media" / key
+    media_file.parent.mkdir(parents=True, exist_ok=True)
+    media_file.write_bytes(photo)
+    s3.client().put_object(
+        Bucket=BUCKET,
+        Key=key,
+        Body=photo,
+        ContentType="image/jpeg",
+        CacheControl=IMMUTABLE_CACHE_CONTROL,  # as the app stores its photos
+    )
+
+    def same_photo(cache_status: str | None) -> Callable[[Response], None]:
+        def check(answer: Response) -> None:
+            expect_ok(answer)
+            if answer.body != photo:
+                raise BadAnswer(f"{len(answer.body)} bytes, not the {len(photo)} stored")
+            if cache_status and answer.headers.get("X-Cache-Status") != cache_status:
+                status = answer.headers.get("X-Cache-Status")
+                raise BadAnswer(f"CDN cache status {status}, expected {cache_status}")
+
+        return check
+
+    # The first request fills the edge's cache from S3; every one after is a HIT.
+    same_photo("MISS")(http_get(f"{cdn_url}/{key}"))
+    cdn_ms = sample_ms(get(f"{cdn_url}/{key}"), same_photo("HIT"))
+    origin_ms = sample_ms(get(f"{app_url}/media/{key}"), same_photo(None))
+
+    cdn_p50, origin_p50 = median(cdn_ms), median(origin_ms)
+    kilobytes = f"{len(photo) / 1000:.0f} KB JPEG"
+    return [
+        Row(
+            "photo via Django /media/ p50",
+            origin_p50,
+            "ms",
+            f"{kilobytes}, django.views.static.serve from MEDIA_ROOT via gunicorn; "
+            f"{len(origin_ms)} sequential GETs",
+        ),
+        Row(
+            "photo via CDN, cache HIT p50",
+            cdn_p50,
+            "ms",
+            f"the same bytes from nginx proxy_cache in front of SeaweedFS S3 "
+            f"(X-Cache-Status: HIT); {len(cdn_ms)} sequential GETs",
+            baseline=origin_p50,
+            baseline_name="Django",
+        ),
+        Row(
+            "photo CDN speed-up",
+            origin_p50 / cdn_p50,
+            "x",
+            "Django p50 / CDN HIT p50",
+            target=Target(CDN_SPEED_UP_TARGET, f"≥ {CDN_SPEED_UP_TARGET:.0f}x", True),
+        ),
+    ]
+
+
+# --- Photos on S3 -------------------------------------------------------------------------
+
+
+def s3_link_rows(
+    servers: ExitStack,
+    environment: dict[str, str],
+    s3: SeaweedS3,
+    cdn: Nginx,
+    probe: Probe,
+    *,
+    workdir: Path,
+    local_list_ms: float,
+) -> list[Row]:
+    """The list API with the photos on S3, where each of a page's 48 links (photo and
+    thumbnail) is signed in the app: S3 presigned URLs, or CloudFront signed URLs on
+    the CDN's domain (birdai/photo_storage.py signs those once per user folder and
+    hour). Local files need no signature: that is the baseline."""
+    key_file = workdir / "cloudfront-key.pem"
+    key_file.write_text(throwaway_rsa_key())
+    s3_environment = {**environment, **s3.django_environment(BUCKET)}
+    cloudfront_environment = {
+        **s3_environment,
+        "AWS_S3_CUSTOM_DOMAIN": cdn.url.removeprefix("http://"),
+        "AWS_S3_URL_PROTOCOL": "http:",
+        "AWS_CLOUDFRONT_KEY_ID": "BENCHKEY",
+        "AWS_CLOUDFRONT_KEY_FILE": str(key_file),
+    }
+    links = 2 * PAGE_SIZE
+    variants = [
+        ("S3 presigned", s3_environment, "X-Amz-Signature=", f"{links} S3 presigned URLs"),
+        (
+            "CloudFront",
+            cloudfront_environment,
+            "Key-Pair-Id=BENCHKEY",
+            f"{links} CloudFront signed URLs, one signature per user folder and hour",
+        ),
+    ]
+    rows = []
+    for name, variant_environment, signed_mark, what in variants:
+        # One gunicorn at a time on these 2 cores; each is stopped before the next.
+        app = servers.enter_context(closing(Gunicorn(variant_environment, workers=WORKERS)))
+        app.start()
+        list_ms = sample_ms(
+            get(app.url + LIST_API, bearer=probe.token), check_list_answer(signed_mark)
+        )
+        app.close()
+        p50 = median(list_ms)
+        per_link_us = (p50 - local_list_ms) / links * 1000
+        rows.append(
+            Row(
+                f"history list API p50, {name}",
+                p50,
+                "ms",
+                f"the same, photos on S3: {what}; {per_link_us:+.0f} µs per link vs local files; "
+                f"{len(list_ms)} sequential requests",
+                baseline=local_list_ms,
+                baseline_name="local files",
+            )
+        )
+    return rows
+
+
+def throwaway_rsa_key() -> str:
+    """A PEM private key like the one a CloudFront key group trusts; used only here."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+# --- Measuring ----------------------------------------------------------------------------
+
+
+def get(
+    url: str, *, bearer: str | None = None, session: str | None = None
+) -> Callable[[], Response]:
+    """A GET as a script (Bearer token) or a browser (session cookie) sends it."""
+    headers = {}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    if session:
+        headers["Cookie"] = f"sessionid={session}"
+    # One connection per request (tests/servers/net.py), as bench/load.py does.
+    return lambda: http_get(url, headers=headers)
+
+
+def sample_ms(call: Callable[[], T], check: Callable[[T], None] = lambda _: None) -> list[float]:
+    """Milliseconds per call, one call at a time, after WARM_UP untimed calls; stops
+    after MAX_REQUESTS calls or MAX_SECONDS, whichever comes first.
+
+    Every answer is checked, outside the timed part: a fast error page is no result.
+    """
+    for _ in range(WARM_UP):
+        check(call())
+    samples: list[float] = []
+    deadline = time.perf_counter() + MAX_SECONDS
+    while len(samples) < MAX_REQUESTS and time.perf_counter() < deadline:
+        started = time.perf_counter()
+        answer = call()
+        samples.append((time.perf_counter() - started) * 1000)
+        check(answer)
+    return samples
+
+
+def expect_ok(answer: Response) -> None:
+    if answer.status != 200:
+        raise BadAnswer(f"answered {answer.status}: {answer.body[:300]!r}")

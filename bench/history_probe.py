@@ -1,0 +1,69 @@
+"""`python -m bench.history_probe <username>`: run by bench/history.py in a separate
+Django process pointed at the benchmark's database (DATABASE_URL, BIRDAI_VAR_DIR).
+
+It does with the app's own code what a user would have done before the benchmark
+starts: issue an API token (ApiToken.issue, as the account page does) and log in
+(Django's login, which stores a session in the database). Then it requests page 1
+of the history page and of the API, in process with Django's test client, and
+records every SQL statement each runs, exactly as sent to PostgreSQL. The benchmark
+runs the same statements with psycopg alone: the time Django adds is the difference.
+
+It prints one JSON object on stdout; Django's log goes to stderr.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402 - needs django.setup()
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import ApiToken  # noqa: E402
+
+# A host in the default ALLOWED_HOSTS; the test client's own "testserver" is not.
+HOST = "127.0.0.1"
+HISTORY_PAGE = "/history/"
+LIST_API = "/api/v1/submissions"
+
+
+def statements_run_by(client: Client, path: str, **headers: str) -> list[str]:
+    """The SQL that GET `path` runs, in order; any answer but a 200 is an error."""
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get(path, headers=headers)
+    if answer.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {answer.status_code}: {answer.content[:300]!r}")
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def main(username: str) -> None:
+    user = get_user_model().objects.get(username=username)
+    _, token = ApiToken.issue(user, "bench")
+    # Two clients, as the benchmark sends two kinds of request: a script's, with the
+    # token and no cookie, and a browser's, with the session cookie and no token.
+    script = Client(HTTP_HOST=HOST)
+    browser = Client(HTTP_HOST=HOST)
+    browser.force_login(user)
+
+    # The token's first use records itself (an UPDATE, at most once a minute), which
+    # is not what a typical request runs: that one is not recorded.
+    statements_run_by(script, LIST_API, authorization=f"Bearer {token}")
+    api_sql = statements_run_by(script, LIST_API, authorization=f"Bearer {token}")
+    page_sql = statements_run_by(browser, HISTORY_PAGE)
+    session_id = browser.cookies["sessionid"].value
+    print(
+        json.dumps(
+            {"token": token, "session_id": session_id, "api_sql": api_sql, "page_sql": page_sql}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
