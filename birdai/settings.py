@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "birdai.middleware.DatabaseOutageMiddleware",  # a database outage is a 503
 ]
 
 ROOT_URLCONF = "birdai.urls"

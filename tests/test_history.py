@@ -273,3 +273,18 @@ def test_the_upload_page_shows_bad_input_as_a_form_error(client, alice, no_files
     assert response.status_code == 415
     assert "not a JPEG, PNG, WebP or HEIC" in response.content.decode()
     assert Submission.objects.count() == 0
+
+
+def test_pages_answer_503_while_the_database_is_down(client, alice, database_cluster):
+    client.force_login(alice)
+    connection.close()
+    database_cluster.stop()
+    try:
+        responses = [client.get(path) for path in ("/history/", "/account/", "/account/login/")]
+    finally:
+        database_cluster.start()
+        connection.close()
+    for response in responses:
+        assert response.status_code == 503
+        assert response["Retry-After"] == "10"
+        assert "cannot reach its database" in response.content.decode()
