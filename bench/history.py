@@ -10,7 +10,8 @@ adds on top of the database: authentication, model objects, JSON or HTML, HTTP.
 
 The photo: the same ~100 KB JPEG from an nginx cache in front of S3 (a CDN edge that
 already holds it) and from Django's own /media/ view, which serves local files when
-there is no S3 bucket.
+there is no S3 bucket. First one request at a time, then as a history page asks for
+them: its 24 thumbnails at once, which gunicorn's 2 sync workers take 2 at a time.
 
 Last, the list API again with the photos on S3, where the app signs each of a page's
 48 links: S3 presigned URLs, or CloudFront signed URLs. Two more server starts, a
@@ -33,13 +34,13 @@ import psycopg
 from PIL import Image
 
 from bench.context import PROJECT_ROOT
-from bench.load import BadAnswer
+from bench.load import BadAnswer, LoadResult, Request, closed_loop
 from bench.seed import HEAVY_USER, HEAVY_USER_SUBMISSIONS, SUBMISSIONS, seed
 from bench.serving import server_environment
 from bench.table import Row, Target
 from bench.timing import median, percentile
 from birdai.storage import IMMUTABLE_CACHE_CONTROL
-from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
+from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3, child_pids
 from tests.servers.net import Response, http_get
 
 if TYPE_CHECKING:
@@ -56,6 +57,14 @@ BUCKET = "bench-photos"
 
 LIST_TARGET_MS = 20.0
 CDN_SPEED_UP_TARGET = 5.0
+
+# The photo under load: a history page's thumbnails, all requested at once.
+BURST_CLIENTS = PAGE_SIZE
+BURST_WARM_UP = 2 * BURST_CLIENTS  # untimed: every worker and connection path used once
+BURST_REQUESTS, BURST_SECONDS = 10_000, 5.0  # per server, whichever comes first
+# The load generator is Python threads sharing one interpreter lock: once this process
+# uses about one core, it rather than the server sets the pace.
+CLIENT_SATURATED_CORES = 0.9
 
 LIST_API = "/api/v1/submissions"
 HISTORY_PAGE = "/history/"
@@ -85,7 +94,9 @@ def history_rows(context: "BenchContext") -> list[Row]:
         s3.create_bucket(BUCKET, public_read=True)
         cdn = servers.enter_context(closing(Nginx.cdn(s3.endpoint_url, BUCKET)))
         cdn.start()
-        rows += delivery_rows(app.url, cdn.url, s3, photo, probe, context.var_dir)
+        rows += delivery_rows(
+            app.url, cdn.url, s3, photo, probe, context.var_dir, app.pids(), nginx_pids(cdn)
+        )
         app.close()  # one gunicorn at a time on these 2 cores
         rows += s3_link_rows(
             servers,
@@ -257,10 +268,17 @@ def web_photo(context: "BenchContext") -> bytes:
 
 
 def delivery_rows(
-    app_url: str, cdn_url: str, s3: SeaweedS3, photo: bytes, probe: Probe, var_dir: Path
+    app_url: str,
+    cdn_url: str,
+    s3: SeaweedS3,
+    photo: bytes,
+    probe: Probe,
+    var_dir: Path,
+    app_pids: list[int],
+    cdn_pids: list[int],
 ) -> list[Row]:
     """The same bytes under the key of the user's newest photo: from the CDN's cache,
-    and from Django reading MEDIA_ROOT.
+    and from Django reading MEDIA_ROOT; one request at a time, then 24 at once.
 
     Both servers hand the file to the kernel (sendfile: nginx its cached copy,
     gunicorn the file Django's FileResponse opened), so what differs is the work
@@ -297,9 +315,12 @@ def delivery_rows(
     cdn_ms = sample_ms(get(f"{cdn_url}/{key}"), same_photo("HIT"))
     origin_ms = sample_ms(get(f"{app_url}/media/{key}"), same_photo(None))
 
+    cdn_burst = burst(f"{cdn_url}/{key}", same_photo("HIT"), cdn_pids)
+    origin_burst = burst(f"{app_url}/media/{key}", same_photo(None), app_pids)
+
     cdn_p50, origin_p50 = median(cdn_ms), median(origin_ms)
     kilobytes = f"{len(photo) / 1000:.0f} KB JPEG"
-    return [
+    sequential_rows = [
         Row(
             "photo via Django /media/ p50",
             origin_p50,
@@ -324,6 +345,162 @@ def delivery_rows(
             target=Target(CDN_SPEED_UP_TARGET, f"≥ {CDN_SPEED_UP_TARGET:.0f}x", True),
         ),
     ]
+    return sequential_rows + burst_rows(origin_burst, cdn_burst)
+
+
+@dataclass(frozen=True)
+class Burst:
+    load: LoadResult
+    client_cores: float  # CPU time of this process (the load generator) / wall time
+    server_cores: float  # CPU time of the server's processes / wall time
+    client_cpu_ms: float  # CPU time per request
+    server_cpu_ms: float
+
+    @property
+    def p50(self) -> float:
+        return median(self.load.latencies_ms)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.load.latencies_ms, 95)
+
+    @property
+    def client_saturated(self) -> bool:
+        return self.client_cores >= CLIENT_SATURATED_CORES
+
+    def cpu(self, server: str) -> str:
+        """Who used the CPU during the run, and what limited the rate."""
+        cores = os.cpu_count() or 1
+        verdict = ""
+        if self.client_saturated:
+            verdict = "; LOAD GENERATOR SATURATED (Python threads, one GIL): rate is its limit"
+        elif self.client_cores + self.server_cores >= 0.9 * cores:
+            verdict = f"; all {cores} cores busy: client and server share them"
+        return (
+            f"CPU per photo: {server} {self.server_cpu_ms:.2f} ms ({self.server_cores:.2f} "
+            f"cores), Python client {self.client_cpu_ms:.2f} ms ({self.client_cores:.2f} "
+            f"cores), of {cores} cores{verdict}"
+        )
+
+
+def burst(url: str, check: Callable[[Response], None], server_pids: list[int]) -> Burst:
+    """BURST_CLIENTS threads, each GETting `url` again as soon as it has the answer
+    (a new connection each time), with the CPU the server and this process used."""
+
+    def fetch(request: Request) -> dict:
+        check(http_get(request.url))  # a bytes comparison: microseconds
+        return {}
+
+    request = Request("GET", url)
+    closed_loop(
+        request,
+        clients=BURST_CLIENTS,
+        max_requests=BURST_WARM_UP,
+        max_seconds=BURST_SECONDS,
+        send_one=fetch,
+    )
+    client_before, server_before = time.process_time(), cpu_seconds(server_pids)
+    load = closed_loop(
+        request,
+        clients=BURST_CLIENTS,
+        max_requests=BURST_REQUESTS,
+        max_seconds=BURST_SECONDS,
+        send_one=fetch,
+    )
+    client_cpu = time.process_time() - client_before
+    server_cpu = cpu_seconds(server_pids) - server_before
+    return Burst(
+        load,
+        client_cores=client_cpu / load.seconds,
+        server_cores=server_cpu / load.seconds,
+        client_cpu_ms=client_cpu * 1000 / len(load.latencies_ms),
+        server_cpu_ms=server_cpu * 1000 / len(load.latencies_ms),
+    )
+
+
+def burst_rows(origin: Burst, cdn: Burst) -> list[Row]:
+    clients = f"{BURST_CLIENTS} clients"
+    how = (
+        f"closed loop: {BURST_CLIENTS} threads (a history page's {PAGE_SIZE} thumbnails at "
+        f"once), each GETs again when answered, new connection each; latency includes "
+        f"waiting for the client's GIL"
+    )
+
+    def series(load: LoadResult) -> str:
+        return f"{len(load.latencies_ms)} requests in {load.seconds:.1f} s"
+
+    speed_up_how = (
+        f"Django p50 / CDN HIT p50, {clients}; req/s ratio "
+        f"{cdn.load.requests_per_second / origin.load.requests_per_second:.2f}x; "
+        "informational, no target"
+    )
+    if cdn.client_saturated or origin.client_saturated:
+        speed_up_how += "; capped by the load generator (see rates), not by the servers"
+    return [
+        Row(
+            f"photo via Django, {clients} p50",
+            origin.p50,
+            "ms",
+            f"{how}; gunicorn {WORKERS} sync workers; {series(origin.load)}",
+        ),
+        Row(f"photo via Django, {clients} p95", origin.p95, "ms", "the same requests"),
+        Row(
+            f"photo via Django, {clients} rate",
+            origin.load.requests_per_second,
+            "req/s",
+            f"the same requests; {origin.cpu(f'gunicorn ({WORKERS} workers)')}",
+        ),
+        Row(
+            f"photo via CDN HIT, {clients} p50",
+            cdn.p50,
+            "ms",
+            f"the same load on nginx's cache (X-Cache-Status: HIT); {series(cdn.load)}",
+            baseline=origin.p50,
+            baseline_name="Django",
+        ),
+        Row(
+            f"photo via CDN HIT, {clients} p95",
+            cdn.p95,
+            "ms",
+            "the same requests",
+            baseline=origin.p95,
+            baseline_name="Django",
+        ),
+        Row(
+            f"photo via CDN HIT, {clients} rate",
+            cdn.load.requests_per_second,
+            "req/s",
+            f"the same requests; {cdn.cpu('nginx')}",
+            baseline=origin.load.requests_per_second,
+            baseline_name="Django",
+        ),
+        Row(f"photo CDN speed-up, {clients}", origin.p50 / cdn.p50, "x", speed_up_how),
+        Row(
+            f"photo server CPU saving, {clients}",
+            origin.server_cpu_ms / cdn.server_cpu_ms,
+            "x",
+            f"gunicorn CPU per photo / nginx CPU per photo in the 2 runs above "
+            f"({origin.server_cpu_ms:.2f} / {cdn.server_cpu_ms:.2f} ms, user+system of all "
+            f"their processes from /proc): the app-server capacity a CDN frees, whatever "
+            f"limits the client; informational, no target",
+        ),
+    ]
+
+
+def nginx_pids(nginx: Nginx) -> list[int]:
+    """The master first, then its workers (and cache manager)."""
+    master = nginx.process.pid
+    return [master, *child_pids(master)]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        # The fields after the command name, which may itself hold spaces or ")".
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- Photos on S3 -------------------------------------------------------------------------

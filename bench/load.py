@@ -68,9 +68,16 @@ class LoadResult:
 
 
 def closed_loop(
-    request: Request, *, clients: int, max_requests: int, max_seconds: float
+    request: Request,
+    *,
+    clients: int,
+    max_requests: int,
+    max_seconds: float,
+    send_one: Callable[[Request], dict] = send,
 ) -> LoadResult:
-    """`clients` threads, each sending `request` again as soon as it has its answer."""
+    """`clients` threads, each sending `request` again as soon as it has its answer.
+
+    `send_one` sends it and checks the answer: send() by default, for JSON APIs."""
     lock = threading.Lock()
     latencies_ms: list[float] = []
     answers: list[dict] = []
@@ -90,7 +97,7 @@ def closed_loop(
     def client() -> None:
         while claim_one():
             try:
-                answer, elapsed_ms = timed(lambda: send(request))
+                answer, elapsed_ms = timed(lambda: send_one(request))
             except Exception as error:  # noqa: BLE001 - reported by the caller below
                 with lock:
                     errors.append(error)
