@@ -7,8 +7,15 @@ row together or not at all.
 """
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.utils import timezone
+
+
+class LocationSource(models.TextChoices):
+    EXIF = "exif", "the photo's GPS data"
+    IP = "ip", "the uploader's IP address (approximate)"
+    NONE = "", "unknown"
 
 
 class SubmissionQuerySet(models.QuerySet):
@@ -47,6 +54,16 @@ class Submission(models.Model):
     species = models.JSONField()  # the top five: [{"label": ..., "probability": ...}]
     model_name = models.CharField(max_length=100)
     model_backend = models.CharField(max_length=20)
+
+    # What the photo's EXIF revealed (geo/exif.py). The stored copy keeps none of it.
+    location = gis_models.PointField(srid=4326, null=True, blank=True)  # x=longitude, y=latitude
+    altitude_m = models.FloatField(null=True, blank=True)
+    location_source = models.CharField(
+        max_length=10, choices=LocationSource.choices, default=LocationSource.NONE, blank=True
+    )
+    # The camera's clock; without a recorded offset, its wall-clock time labelled UTC.
+    taken_at = models.DateTimeField(null=True, blank=True)
+    camera = models.CharField(max_length=200, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

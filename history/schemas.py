@@ -23,6 +23,13 @@ class ClassificationOut(Schema):
     model: ModelOut
 
 
+class LocationOut(Schema):
+    latitude: float
+    longitude: float
+    altitude_m: float | None
+    source: str  # "exif" (the photo's GPS data) or "ip" (approximate)
+
+
 class SubmissionOut(Schema):
     id: int
     created_at: datetime
@@ -36,6 +43,10 @@ class SubmissionOut(Schema):
     image_url: str
     thumbnail_url: str
     classification: ClassificationOut
+    # What the uploaded photo's metadata revealed; the stored copies keep none of it.
+    location: LocationOut | None
+    taken_at: datetime | None
+    camera: str
 
     # Django Ninja fills each field from the Submission; these compute the others.
     @staticmethod
@@ -45,6 +56,17 @@ class SubmissionOut(Schema):
     @staticmethod
     def resolve_thumbnail_url(submission: Submission) -> str:
         return submission.thumbnail.url
+
+    @staticmethod
+    def resolve_location(submission: Submission) -> dict | None:
+        if submission.location is None:
+            return None
+        return {
+            "latitude": submission.location.y,
+            "longitude": submission.location.x,
+            "altitude_m": submission.altitude_m,
+            "source": submission.location_source,
+        }
 
     @staticmethod
     def resolve_classification(submission: Submission) -> dict:

@@ -1,6 +1,7 @@
 """The one write path for submissions, and deletion.
 
-submit_photo: validate → classify → store the photo and its thumbnail → record the row.
+submit_photo: validate → classify → read what the EXIF reveals → store a clean copy (upright,
+no metadata) and a thumbnail → record the row.
 From the user's view it happens entirely or not at all: when storage fails nothing is
 recorded (StorageUnavailable, a 503), and when the database fails after the files were
 stored, the files are deleted again (DatabaseUnavailable, a 503). Should a deletion
@@ -11,15 +12,18 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
 
 from classifier.services import classify_photo
-from history.models import Submission
-from history.photos import make_thumbnail, photo_facts
+from geo.exif import PhotoMetadata, read_photo_metadata
+from history.models import LocationSource, Submission
+from history.photos import clean_copy, make_thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +58,12 @@ def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
         return Submitted(earlier, created=False)
 
     photo = classify_photo(data=data, filename=filename)  # validates the image first
-    facts = photo_facts(data, filename)
-    image_key, thumbnail_key = new_storage_keys(owner, facts.extension)
+    metadata = read_photo_metadata(data)  # what the photo reveals, before it is removed
+    copy = clean_copy(data, filename)  # upright, without any metadata
+    image_key, thumbnail_key = new_storage_keys(owner, copy.extension)
     stored = store_files(
         [
-            (image_key, data, facts.content_type),
+            (image_key, copy.data, copy.content_type),
             (thumbnail_key, make_thumbnail(photo.image), "image/webp"),
         ]
     )
@@ -70,11 +75,12 @@ def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
                 image=stored[0],
                 thumbnail=stored[1],
                 original_filename=filename[:255],
-                content_type=facts.content_type,
-                byte_size=len(data),
-                width=facts.width,
-                height=facts.height,
-                sha256=sha256,
+                content_type=copy.content_type,
+                byte_size=len(copy.data),
+                width=copy.width,
+                height=copy.height,
+                sha256=sha256,  # of the bytes as uploaded: the same upload is found again
+                **revealed_fields(metadata),
                 is_bird=prediction.is_bird,
                 bird_probability=prediction.bird_probability,
                 top_species=prediction.species[0].label,
@@ -96,6 +102,28 @@ def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
         delete_files(stored)
         raise DatabaseUnavailable("The database is unavailable.") from error
     return Submitted(submission, created=True)
+
+
+def revealed_fields(metadata: PhotoMetadata) -> dict:
+    """The Submission fields for what the photo's EXIF revealed."""
+    location = metadata.location
+    camera = " ".join(part for part in (metadata.camera_make, metadata.camera_model) if part)
+    return {
+        "location": Point(location.longitude, location.latitude, srid=4326) if location else None,
+        "altitude_m": location.altitude_m if location else None,
+        "location_source": LocationSource.EXIF if location else LocationSource.NONE,
+        "taken_at": camera_clock_time(metadata.taken_at),
+        "camera": camera[:200],
+    }
+
+
+def camera_clock_time(taken_at: datetime | None) -> datetime | None:
+    """Most cameras record their clock's local time without saying which zone it was in.
+    Such a time is kept as the camera showed it, labelled UTC (so the history shows the
+    same wall-clock time); a time that came with its offset is kept exactly."""
+    if taken_at is None or taken_at.tzinfo is not None:
+        return taken_at
+    return taken_at.replace(tzinfo=UTC)
 
 
 def new_storage_keys(owner, extension: str) -> tuple[str, str]:

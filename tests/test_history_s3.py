@@ -2,12 +2,14 @@
 CloudFront with Origin Access Control), as in production. tests/test_history.py
 covers the same pipeline on local storage, and the API and pages in detail."""
 
+import io
 from io import StringIO
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from PIL import Image
 
 from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
 from history.models import Submission
@@ -80,7 +82,9 @@ def test_a_submission_is_stored_privately_and_served_by_the_cdn(
     first, second = http_get(body["image_url"]), http_get(body["image_url"])
     assert (first.status, first.headers["X-Cache-Status"]) == (200, "MISS")
     assert (second.status, second.headers["X-Cache-Status"]) == (200, "HIT")
-    assert second.body == photo
+    assert second.body == submission.image.open("rb").read()
+    # PNG is lossless: the clean copy has exactly the uploaded pixels.
+    assert Image.open(io.BytesIO(second.body)).tobytes() == Image.open(io.BytesIO(photo)).tobytes()
     direct = http_get(f"{s3_server.endpoint_url}/{photos_on_s3}/{submission.image.name}")
     assert direct.status == 403  # only the CDN may read the bucket
 
