@@ -207,6 +207,19 @@ CLASSIFIER_MODEL_NAME = env_str("CLASSIFIER_MODEL_NAME", "efficientnet-lite0-ima
 # Calibrated on real photos: docs/classifier.md, "The bird threshold".
 CLASSIFIER_BIRD_THRESHOLD = env_float("CLASSIFIER_BIRD_THRESHOLD", 0.32, minimum=0.0, maximum=1.0)
 
+# --- Map (geo/) ---------------------------------------------------------------------
+# The map's background tiles ({z}/{x}/{y} template). The points show without them.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+# --- Locations ----------------------------------------------------------------------
+# A photo without GPS data gets an approximate position from the uploader's IP address
+# when a city database is named here (geo/ip_location.py): a GeoIP2-format .mmdb file,
+# e.g. DB-IP's "IP to City Lite" (CC BY 4.0). Empty: no IP positions.
+GEOIP_PATH = env_str("GEOIP_PATH")
+# How many proxies (load balancer, CDN) stand in front of the app servers: the client's
+# address is then read from X-Forwarded-For, which only those proxies can be trusted on.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 # --- Tests --------------------------------------------------------------------------
 # Real-world photos shared between projects (see ../shared/testdata/README.md).
 TESTDATA_DIR = Path(env_str("TESTDATA_DIR") or BASE_DIR.parent / "shared" / "testdata")

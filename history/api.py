@@ -14,6 +14,7 @@ from ninja.responses import Status
 from accounts.auth import user_auth
 from birdai.uploads import read_image_upload
 from classifier.schemas import Error
+from geo.ip_location import client_ip
 from history.models import Submission
 from history.schemas import SubmissionOut
 from history.services import delete_submission, submit_photo
@@ -35,7 +36,9 @@ PAGE_SIZE = 24
 )  # fmt: skip
 def create_submission(request: HttpRequest, image: UploadedFile | None = File(None)):
     data, filename = read_image_upload(request, "image")
-    submitted = submit_photo(owner=request.auth, data=data, filename=filename)
+    submitted = submit_photo(
+        owner=request.auth, data=data, filename=filename, client_address=client_ip(request)
+    )
     return Status(201 if submitted.created else 200, submitted.submission)
 
 

@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from classifier.services import classify_photo
 from geo.exif import PhotoMetadata, read_photo_metadata
+from geo.ip_location import ip_position
 from history.models import LocationSource, Submission
 from history.photos import clean_copy, make_thumbnail
 
@@ -46,9 +47,12 @@ class Submitted:
     created: bool  # False: the same bytes were submitted before, this is that submission
 
 
-def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
+def submit_photo(
+    *, owner, data: bytes, filename: str, client_address: str | None = None
+) -> Submitted:
     """Raises ImageRejected (bad input, 4xx), ModelUnavailable, StorageUnavailable or
-    DatabaseUnavailable (503)."""
+    DatabaseUnavailable (503). client_address gives a photo without GPS data an
+    approximate position, when a city database is configured (geo/ip_location.py)."""
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         earlier = Submission.objects.owned_by(owner).with_checksum(sha256).first()
@@ -68,6 +72,9 @@ def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
         ]
     )
     prediction = photo.prediction
+    location_fields = revealed_fields(metadata)
+    if metadata.location is None:  # no GPS data: perhaps the uploader's city
+        location_fields.update(ip_location_fields(client_address))
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
@@ -80,7 +87,7 @@ def submit_photo(*, owner, data: bytes, filename: str) -> Submitted:
                 width=copy.width,
                 height=copy.height,
                 sha256=sha256,  # of the bytes as uploaded: the same upload is found again
-                **revealed_fields(metadata),
+                **location_fields,
                 is_bird=prediction.is_bird,
                 bird_probability=prediction.bird_probability,
                 top_species=prediction.species[0].label,
@@ -114,6 +121,17 @@ def revealed_fields(metadata: PhotoMetadata) -> dict:
         "location_source": LocationSource.EXIF if location else LocationSource.NONE,
         "taken_at": camera_clock_time(metadata.taken_at),
         "camera": camera[:200],
+    }
+
+
+def ip_location_fields(client_address: str | None) -> dict:
+    position = ip_position(client_address)
+    if position is None:
+        return {}
+    latitude, longitude = position
+    return {
+        "location": Point(longitude, latitude, srid=4326),
+        "location_source": LocationSource.IP,
     }
 
 

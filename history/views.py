@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from birdai.uploads import read_image_upload
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
+from geo.ip_location import client_ip
 from history.models import Submission
 from history.services import (
     DatabaseUnavailable,
@@ -36,7 +37,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         return render_upload_page(request)
     try:
         data, filename = read_image_upload(request, "image")
-        submitted = submit_photo(owner=request.user, data=data, filename=filename)
+        submitted = submit_photo(
+            owner=request.user, data=data, filename=filename, client_address=client_ip(request)
+        )
     except ImageRejected as error:
         return render_upload_page(request, error=error.message, status=error.status)
     except (ModelUnavailable, StorageUnavailable, DatabaseUnavailable) as error:
