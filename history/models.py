@@ -63,6 +63,7 @@ class Submission(models.Model):
     )
     # The camera's clock; without a recorded offset, its wall-clock time labelled UTC.
     taken_at = models.DateTimeField(null=True, blank=True)
+    place = models.CharField(max_length=250, blank=True)  # "near Lafayette, US" (geo/places.py)
     camera = models.CharField(max_length=200, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -47,6 +47,7 @@ class SubmissionOut(Schema):
     location: LocationOut | None
     taken_at: datetime | None
     camera: str
+    place: str  # the nearest named town: "near Lafayette, US", or ""
 
     # Django Ninja fills each field from the Submission; these compute the others.
     @staticmethod

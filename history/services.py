@@ -23,6 +23,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from classifier.services import classify_photo
 from geo.exif import PhotoMetadata, read_photo_metadata
 from geo.ip_location import ip_position
+from geo.places import describe_position
 from history.models import LocationSource, Submission
 from history.photos import clean_copy, make_thumbnail
 
@@ -75,6 +76,7 @@ def submit_photo(
     location_fields = revealed_fields(metadata)
     if metadata.location is None:  # no GPS data: perhaps the uploader's city
         location_fields.update(ip_location_fields(client_address))
+    location_fields["place"] = describe_position(location_fields["location"])
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
