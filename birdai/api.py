@@ -14,6 +14,7 @@ from accounts.api import router as accounts_router
 from classifier.api import router as classifier_router
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
+from geo.api import router as geo_router
 from history.api import router as history_router
 from history.services import DatabaseUnavailable, StorageUnavailable
 
@@ -26,6 +27,7 @@ api = NinjaAPI(
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)
 api.add_router("/", history_router)
+api.add_router("/", geo_router)
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:

@@ -1,0 +1,62 @@
+"""/api/v1/locations: where the signed-in user's photos were taken, as GeoJSON for a map.
+
+Authenticated like the history API. Only the caller's own photos with a location are
+returned; staff may ask for everyone's with all=true.
+"""
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.responses import Status
+
+from accounts.auth import user_auth
+from classifier.schemas import Error
+from geo.locations import (
+    DEFAULT_RADIUS_KM,
+    MAX_FEATURES,
+    MAX_RADIUS_KM,
+    InvalidLocationQuery,
+    locations_geojson,
+    parse_area,
+)
+from geo.schemas import LocationsOut
+from history.models import Submission
+
+router = Router(tags=["locations"], auth=user_auth)
+
+
+@router.get(
+    "/locations",
+    response={200: LocationsOut, 400: Error, 401: Error, 403: Error, 503: Error},
+    summary="Where your photos were taken, as GeoJSON",
+    description=(
+        "A GeoJSON FeatureCollection of your photos that have a location, each a Point "
+        "`[longitude, latitude]` with the photo's id, top_species, is_bird, created_at, "
+        "taken_at and thumbnail_url.\n\n"
+        "Ask for a box, `bbox=minLon,minLat,maxLon,maxLat` (newest first), or a circle, "
+        f"`near=lat,lon&radius_km=R` (R defaults to {DEFAULT_RADIUS_KM:g}, at most "
+        f"{MAX_RADIUS_KM:g}; nearest first). Exactly one of bbox or near is required.\n\n"
+        f"More than {MAX_FEATURES} photos come back as clusters instead: `clustered` is true "
+        "and each Feature, at the centroid of its photos, has properties "
+        "`{cluster: true, count: N}`. `photo_count` is the number of photos matched.\n\n"
+        "Staff may add `all=true` for everyone's photos; others get 403 `forbidden`. "
+        "Bad parameters answer 400 `invalid_request`."
+    ),
+)
+def list_locations(
+    request: HttpRequest,
+    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat in degrees"),
+    near: str | None = Query(None, description="lat,lon in degrees"),
+    radius_km: float | None = Query(None, description="with near: the radius in km"),
+    everyone: bool = Query(False, alias="all", description="staff only: everyone's photos"),
+):
+    if everyone and not request.auth.is_staff:
+        return Status(
+            403,
+            {"error": "forbidden", "message": "Only staff may see everyone's photos (all=true)."},
+        )
+    try:
+        area = parse_area(bbox, near, radius_km)
+    except InvalidLocationQuery as error:
+        return Status(400, {"error": "invalid_request", "message": str(error)})
+    photos = Submission.objects.all() if everyone else Submission.objects.owned_by(request.auth)
+    return locations_geojson(area, photos)
