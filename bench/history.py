@@ -8,6 +8,11 @@ of pages and a LIMIT 24 for the rows, recorded by bench/history_probe.py), run b
 psycopg alone against the same database in the same run. The ratio is what the app
 adds on top of the database: authentication, model objects, JSON or HTML, HTTP.
 
+The map: /api/v1/locations for a 10°x10° box over western Europe, where a quarter
+of the 1,000,000 photos' locations lie, as a staff user sees everyone's (all=true)
+and as the user sees their own; more than 200 photos come back as clusters made by
+PostGIS. Again against its bare SQL, with the size of the GeoJSON answer.
+
 The photo: the same ~100 KB JPEG from an nginx cache in front of S3 (a CDN edge that
 already holds it) and from Django's own /media/ view, which serves local files when
 there is no S3 bucket. First one request at a time, then as a history page asks for
@@ -56,6 +61,13 @@ PHOTO_SIZE, PHOTO_QUALITY = (800, 600), 80  # a JPEG of about 110 KB
 BUCKET = "bench-photos"
 
 LIST_TARGET_MS = 20.0
+# The map: a 10° x 10° box from Paris and Lyon to Amsterdam and Munich.
+LOCATIONS_API = "/api/v1/locations?bbox=2,44,12,54"
+LOCATIONS_TARGET_MS = 30.0
+LOCATIONS_TARGET_KB = 200.0
+# Its series are shorter: a query over a million points may take a while, and the
+# bench a minute at most.
+LOCATIONS_WARM_UP, LOCATIONS_SECONDS = 2, 2.0
 CDN_SPEED_UP_TARGET = 5.0
 
 # The photo under load: a history page's thumbnails, all requested at once.
@@ -87,6 +99,7 @@ def history_rows(context: "BenchContext") -> list[Row]:
         app = servers.enter_context(closing(Gunicorn(environment, workers=WORKERS)))
         app.start()
         rows = page_rows(app.url, postgres.url, probe)
+        rows += locations_rows(app.url, postgres.url, probe)
         local_list_ms = next(row.value for row in rows if row.name == LIST_P50)
 
         s3 = servers.enter_context(closing(SeaweedS3()))
@@ -121,6 +134,9 @@ class Probe:
     session_id: str
     api_sql: list[str]  # every statement of one request, in order
     page_sql: list[str]
+    staff_token: str  # a staff user's, for all=true
+    own_locations_sql: list[str]  # LOCATIONS_API, the user's own photos
+    all_locations_sql: list[str]  # LOCATIONS_API with all=true, as staff
 
     @staticmethod
     def reading_submissions(statements: list[str]) -> list[str]:
@@ -152,7 +168,7 @@ def prepare_database(url: str, environment: dict[str, str]) -> Probe:
         f"in {seeded.copy_seconds:.1f} s, ANALYZE {seeded.analyze_seconds:.1f} s",
         file=sys.stderr,
     )
-    probe = run_python(["-m", "bench.history_probe", HEAVY_USER], environment)
+    probe = run_python(["-m", "bench.history_probe", HEAVY_USER, LOCATIONS_API], environment)
     return Probe(**json.loads(probe))
 
 
@@ -175,7 +191,7 @@ def run_python(arguments: list[str], environment: dict[str, str]) -> str:
     return finished.stdout
 
 
-def bare_sql_ms(url: str, statements: list[str]) -> list[float]:
+def bare_sql_ms(url: str, statements: list[str], **limits: float) -> list[float]:
     """Milliseconds to run `statements` one after the other and fetch every row.
 
     Like Django: one connection kept open (CONN_MAX_AGE), each statement its own
@@ -187,7 +203,7 @@ def bare_sql_ms(url: str, statements: list[str]) -> list[float]:
             for statement in statements:
                 connection.execute(statement, prepare=False).fetchall()
 
-        return sample_ms(run_all)
+        return sample_ms(run_all, **limits)
 
 
 # --- The pages ----------------------------------------------------------------------------
@@ -251,6 +267,69 @@ def check_history_page(answer: Response) -> None:
     pages = -(-HEAVY_USER_SUBMISSIONS // PAGE_SIZE)
     if f"Page 1 of {pages}".encode() not in answer.body:
         raise BadAnswer(f"not page 1 of {pages} of the history: {answer.body[:300]!r}")
+
+
+# --- The map ------------------------------------------------------------------------------
+
+
+def locations_rows(app_url: str, database_url: str, probe: Probe) -> list[Row]:
+    """LOCATIONS_API as a staff user sees everyone's photos (all=true), then as the
+    user sees their own, each against its bare SQL: the first 201 photos in the box
+    (one more than fit says "cluster") and, as there are more, the clusters."""
+    limits = {"warm_up": LOCATIONS_WARM_UP, "max_seconds": LOCATIONS_SECONDS}
+    rows = []
+    series = [
+        (
+            "all=true",
+            "everyone's",
+            f"{LOCATIONS_API}&all=true",
+            probe.staff_token,
+            probe.all_locations_sql,
+        ),
+        ("own", "the user's own", LOCATIONS_API, probe.token, probe.own_locations_sql),
+    ]
+    for label, whose, path, token, statements in series:
+        sql = Probe.reading_submissions(statements)
+        sql_ms = bare_sql_ms(database_url, sql, **limits)
+        answers: list[Response] = []
+
+        def check(answer: Response, answers: list[Response] = answers) -> None:
+            expect_ok(answer)
+            answers.append(answer)
+
+        api_ms = sample_ms(get(app_url + path, bearer=token), check, **limits)
+        answer = answers[-1]
+        collection = json.loads(answer.body)
+        if not collection["clustered"]:
+            raise BadAnswer(f"{path}: {collection['photo_count']} photos, not clustered")
+        kilobytes = len(answer.body) / 1000
+        name = f"locations API, {label}"
+        how = (
+            f"GET {path}, {whose} photos: {collection['photo_count']:,} of "
+            f"{SUBMISSIONS:,} in the box, {len(collection['features'])} clusters; Bearer "
+            f"token, gunicorn {WORKERS} workers; {len(api_ms)} sequential requests"
+        )
+        sql_how = (
+            f"the exact SQL Django sent ({len(sql)} statements: LIMIT 201 newest in the box, "
+            f"then SnapToGrid clusters), psycopg alone; {len(sql_ms)} runs"
+        )
+        target = Target(LOCATIONS_TARGET_MS, f"≤ {LOCATIONS_TARGET_MS:.0f} ms")
+        size_target = Target(LOCATIONS_TARGET_KB, f"≤ {LOCATIONS_TARGET_KB:.0f} KB")
+        rows += [
+            versus_sql(f"{name} p50", median(api_ms), median(sql_ms), how),
+            versus_sql(
+                f"{name} p95", percentile(api_ms, 95), percentile(sql_ms, 95), "the same", target
+            ),
+            Row("  of which bare SQL p50", median(sql_ms), "ms", sql_how),
+            Row(
+                f"{name} response size",
+                kilobytes,
+                "KB",
+                "GeoJSON FeatureCollection, uncompressed body",
+                target=size_target,
+            ),
+        ]
+    return rows
 
 
 # --- The photo ----------------------------------------------------------------------------
@@ -594,16 +673,22 @@ def get(
     return lambda: http_get(url, headers=headers)
 
 
-def sample_ms(call: Callable[[], T], check: Callable[[T], None] = lambda _: None) -> list[float]:
-    """Milliseconds per call, one call at a time, after WARM_UP untimed calls; stops
-    after MAX_REQUESTS calls or MAX_SECONDS, whichever comes first.
+def sample_ms(
+    call: Callable[[], T],
+    check: Callable[[T], None] = lambda _: None,
+    *,
+    warm_up: int = WARM_UP,
+    max_seconds: float = MAX_SECONDS,
+) -> list[float]:
+    """Milliseconds per call, one call at a time, after `warm_up` untimed calls; stops
+    after MAX_REQUESTS calls or `max_seconds`, whichever comes first.
 
     Every answer is checked, outside the timed part: a fast error page is no result.
     """
-    for _ in range(WARM_UP):
+    for _ in range(warm_up):
         check(call())
     samples: list[float] = []
-    deadline = time.perf_counter() + MAX_SECONDS
+    deadline = time.perf_counter() + max_seconds
     while len(samples) < MAX_REQUESTS and time.perf_counter() < deadline:
         started = time.perf_counter()
         answer = call()

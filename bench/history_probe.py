@@ -1,5 +1,6 @@
-"""`python -m bench.history_probe <username>`: run by bench/history.py in a separate
-Django process pointed at the benchmark's database (DATABASE_URL, BIRDAI_VAR_DIR).
+"""`python -m bench.history_probe <username> <locations path>`: run by bench/history.py
+in a separate Django process pointed at the benchmark's database (DATABASE_URL,
+BIRDAI_VAR_DIR).
 
 It does with the app's own code what a user would have done before the benchmark
 starts: issue an API token (ApiToken.issue, as the account page does) and log in
@@ -7,6 +8,9 @@ starts: issue an API token (ApiToken.issue, as the account page does) and log in
 of the history page and of the API, in process with Django's test client, and
 records every SQL statement each runs, exactly as sent to PostgreSQL. The benchmark
 runs the same statements with psycopg alone: the time Django adds is the difference.
+
+The same for the map's API (/api/v1/locations) over one box: the user's own photos,
+and everyone's (all=true) as a staff user, made here with a token of its own, sees them.
 
 It prints one JSON object on stdout; Django's log goes to stderr.
 """
@@ -32,6 +36,7 @@ from accounts.models import ApiToken  # noqa: E402
 HOST = "127.0.0.1"
 HISTORY_PAGE = "/history/"
 LIST_API = "/api/v1/submissions"
+STAFF_USER = "bench-staff"
 
 
 def statements_run_by(client: Client, path: str, **headers: str) -> list[str]:
@@ -43,9 +48,11 @@ def statements_run_by(client: Client, path: str, **headers: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def main(username: str) -> None:
+def main(username: str, locations_path: str) -> None:
     user = get_user_model().objects.get(username=username)
     _, token = ApiToken.issue(user, "bench")
+    staff = get_user_model().objects.create_user(STAFF_USER, is_staff=True)  # no password
+    _, staff_token = ApiToken.issue(staff, "bench")
     # Two clients, as the benchmark sends two kinds of request: a script's, with the
     # token and no cookie, and a browser's, with the session cookie and no token.
     script = Client(HTTP_HOST=HOST)
@@ -58,12 +65,24 @@ def main(username: str) -> None:
     api_sql = statements_run_by(script, LIST_API, authorization=f"Bearer {token}")
     page_sql = statements_run_by(browser, HISTORY_PAGE)
     session_id = browser.cookies["sessionid"].value
+    own_locations_sql = statements_run_by(script, locations_path, authorization=f"Bearer {token}")
+    everyone = f"{locations_path}&all=true"
+    statements_run_by(script, everyone, authorization=f"Bearer {staff_token}")  # first use
+    all_locations_sql = statements_run_by(script, everyone, authorization=f"Bearer {staff_token}")
     print(
         json.dumps(
-            {"token": token, "session_id": session_id, "api_sql": api_sql, "page_sql": page_sql}
+            {
+                "token": token,
+                "session_id": session_id,
+                "api_sql": api_sql,
+                "page_sql": page_sql,
+                "staff_token": staff_token,
+                "own_locations_sql": own_locations_sql,
+                "all_locations_sql": all_locations_sql,
+            }
         )
     )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
