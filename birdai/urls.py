@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("account/", include("accounts.urls")),
     path("history/", include("history.urls")),
+    path("map/", include("geo.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
