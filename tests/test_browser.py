@@ -13,28 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.core.signals import request_started
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.chromium import start_chromium
 from tests.photos import enlarged_jpeg, skimage_photo
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",  # the tests may run as root (CI containers)
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    # No connections of its own (updates, sync, QUIC probes): the tests may run offline.
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_SECONDS = 20  # the first upload also loads the model
 
 # A real browser fires these events when a file is dragged onto the page and dropped.
@@ -83,25 +68,7 @@ new MutationObserver(() => {
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One headless Chromium for the whole file: starting a browser takes a second."""
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not program.is_file():
-            pytest.fail(
-                f"{program} not found: install Chromium with scripts/install-system-packages --test"
-            )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile_dir = tmp_path_factory.mktemp("chromium-profile")  # a fresh profile
-    options.add_argument(f"--user-data-dir={profile_dir}")
-    with pytest.MonkeyPatch.context() as environment:
-        # The driver's path is given, so Selenium Manager has nothing to download;
-        # these also keep it from sending usage statistics if it ever runs.
-        environment.setenv("SE_AVOID_STATS", "true")
-        environment.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(
-            service=Service(executable_path=str(CHROMEDRIVER)), options=options
-        )
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 

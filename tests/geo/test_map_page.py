@@ -18,15 +18,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from geo import views
 from history.models import Submission
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
+from tests.chromium import start_chromium
 
 WAIT_SECONDS = 20
 START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -230,24 +228,8 @@ def test_collectstatic_serves_the_vendored_libraries(client, media_root, setting
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """One headless Chromium for this file, set up as tests/test_browser.py's."""
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not program.is_file():
-            pytest.fail(
-                f"{program} not found: install Chromium with scripts/install-system-packages --test"
-            )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.add_argument("--window-size=1200,900")
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("SE_AVOID_STATS", "true")
-        environment.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(
-            service=Service(executable_path=str(CHROMEDRIVER)), options=options
-        )
+    """One headless Chromium for this file (tests/chromium.py)."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), "--window-size=1200,900")
     yield driver
     driver.quit()
 
