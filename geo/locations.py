@@ -227,9 +227,12 @@ def locations_geojson(area: Box | Circle, photos: QuerySet[Submission]) -> dict:
     whether it is clustered and how many photos it stands for."""
     matching = photos_in(area, photos)
     box = area if isinstance(area, Box) else area.bounding_box()
-    first = list(in_order(area, matching)[: MAX_FEATURES + 1])  # one more than fits says "cluster"
-    if len(first) <= MAX_FEATURES:
-        features = [photo_feature(submission) for submission in first]
+    # More than fit? Asked without ORDER BY, the database stops at the 201st match
+    # instead of sorting every photo in the box (measured: 540 of 1,245 ms for a box
+    # holding 187,709 photos).
+    too_many = matching.order_by().values("id")[MAX_FEATURES : MAX_FEATURES + 1].exists()
+    if not too_many:
+        features = [photo_feature(submission) for submission in in_order(area, matching)]
         clustered, photo_count = False, len(features)
     else:
         features = cluster_features(matching, box)
