@@ -3,6 +3,8 @@
 import pytest
 from django.db import connection
 
+from tests.storages import s3_storages
+
 
 def test_it_answers_healthz_without_touching_dependencies(client, missing_model):
     response = client.get("/healthz")
@@ -34,23 +36,6 @@ def test_it_names_storage_when_the_media_root_cannot_be_created(client, settings
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["storage"]
-
-
-def s3_storages(s3_server, bucket: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "birdai.photo_storage.PhotoStorage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": s3_server.endpoint_url,
-                "access_key": s3_server.access_key,
-                "secret_key": s3_server.secret_key,
-                "region_name": "us-east-1",
-                "default_acl": None,
-            },
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.mark.django_db

@@ -7,15 +7,15 @@ from io import StringIO
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
+from birdai.storage import IMMUTABLE_CACHE_CONTROL
 from history.models import Submission
 from tests.photos import reencode, skimage_photo
 from tests.servers.net import http_get
-from tests.test_history import bearer, refuse_inserts_into_submissions
+from tests.storages import s3_storages
+from tests.test_history import bearer, refuse_inserts_into_submissions, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -28,31 +28,13 @@ def alice(django_user_model):
 @pytest.fixture
 def photos_on_s3(settings, s3_server, oac_bucket, oac_cdn_server):
     """The app's default storage is the private bucket; links go through the CDN."""
-    environment = s3_server.django_environment(oac_bucket)
-    options = s3_storage_options(
-        bucket_name=oac_bucket,
-        endpoint_url=environment["AWS_S3_ENDPOINT_URL"],
-        region_name=environment["AWS_S3_REGION_NAME"],
+    settings.STORAGES = s3_storages(
+        s3_server,
+        oac_bucket,
         custom_domain=f"127.0.0.1:{oac_cdn_server.port}",
         url_protocol="http:",  # the stand-in CDN speaks plain HTTP on loopback
     )
-    settings.STORAGES = {
-        "default": {
-            "BACKEND": "birdai.photo_storage.PhotoStorage",
-            "OPTIONS": {
-                **options,
-                "access_key": environment["AWS_ACCESS_KEY_ID"],
-                "secret_key": environment["AWS_SECRET_ACCESS_KEY"],
-            },
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     return oac_bucket
-
-
-def submit(client, user, data: bytes, filename: str):
-    upload = SimpleUploadedFile(filename, data, content_type="application/octet-stream")
-    return client.post("/api/v1/submissions", {"image": upload}, headers=bearer(user))
 
 
 def keys_in(s3_server, bucket: str) -> set[str]:

@@ -25,6 +25,7 @@ from birdai.photo_storage import PhotoStorage
 from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
 from tests.servers.net import LOOPBACK, http_get
 from tests.servers.nginx import CDN_SOURCE_ADDRESS
+from tests.storages import s3_storage_setting
 from tests.test_settings import SAFE_PRODUCTION_ENV, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,17 +34,7 @@ KEY_PAIR_ID = "K2JCJMDEHXQW5F"  # what a CloudFront public key's ID looks like
 
 def s3_storage(s3_server, bucket: str, **options) -> PhotoStorage:
     """bird.ai's S3 storage pointed at the test server, signed with its key."""
-    environment = s3_server.django_environment(bucket)
-    return PhotoStorage(
-        **s3_storage_options(
-            bucket_name=bucket,
-            endpoint_url=environment["AWS_S3_ENDPOINT_URL"],
-            region_name=environment["AWS_S3_REGION_NAME"],
-            **options,
-        ),
-        access_key=environment["AWS_ACCESS_KEY_ID"],
-        secret_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
+    return PhotoStorage(**s3_storage_setting(s3_server, bucket, **options)["OPTIONS"])
 
 
 def photo_bytes() -> bytes:
