@@ -38,8 +38,15 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "classifier/result.html", context)
 
 
-def render_upload_page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
-    context = {"error": error, "max_upload_bytes": settings.MAX_UPLOAD_BYTES}
+def render_upload_page(
+    request: HttpRequest, error: str = "", status: int = 200, *, keep_in_history: bool = False
+) -> HttpResponse:
+    """The upload form; keep_in_history posts it to /history/upload/ (with a CSRF token)."""
+    context = {
+        "error": error,
+        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+        "keep_in_history": keep_in_history,
+    }
     return render(request, "classifier/upload.html", context, status=status)
 
 

@@ -1,7 +1,6 @@
 """The history pages: a grid of the user's submissions, one submission, delete, and an
 upload form that keeps the photo (the anonymous one at / keeps nothing)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from birdai.uploads import read_image_upload
+from classifier import views as classifier_views
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
 from geo.ip_location import client_ip
@@ -51,12 +51,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def render_upload_page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
-    context = {
-        "error": error,
-        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-        "keep_in_history": True,
-    }
-    return render(request, "classifier/upload.html", context, status=status)
+    return classifier_views.render_upload_page(request, error, status, keep_in_history=True)
 
 
 @login_required
