@@ -57,7 +57,9 @@ class Box:
         return self.max_lat - self.min_lat
 
     def polygon(self) -> Polygon:
-        return Polygon.from_bbox((self.min_lon, self.min_lat, self.max_lon, self.max_lat))
+        polygon = Polygon.from_bbox((self.min_lon, self.min_lat, self.max_lon, self.max_lat))
+        polygon.srid = 4326
+        return polygon
 
     def as_list(self) -> list[float]:
         return [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
