@@ -248,7 +248,12 @@ GEOS_LIBRARY_PATH = env_str("GEOS_LIBRARY_PATH") or None
 
 # GDAL 3.6 (Debian 12) is older than Django 5.2 officially supports; everything bird.ai
 # uses from it works, so the start-up warning is noise.
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    "gis.W001",
+    # HSTS preloading is a promise about the whole registered domain, kept for a year at
+    # least: its owner's decision, not an app default (`check --deploy` asks about it).
+    "security.W021",
+]
 
 # --- Production ---------------------------------------------------------------------
 # BIRDAI_PRODUCTION=true refuses to start with a development default left in place.
@@ -286,5 +291,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = BEHIND_HTTPS
     CSRF_COOKIE_SECURE = BEHIND_HTTPS
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600 if BEHIND_HTTPS else 0, minimum=0)
+    # HSTS covers the site's own subdomains too (bird.example.com and *.bird.example.com).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = BEHIND_HTTPS
     # Load balancers probe over plain HTTP; they must not be redirected.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
