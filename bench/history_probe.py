@@ -79,6 +79,8 @@ def main(username: str, locations_path: str) -> None:
                 "staff_token": staff_token,
                 "own_locations_sql": own_locations_sql,
                 "all_locations_sql": all_locations_sql,
+                # The session settings Django's connections start with (settings.py).
+                "session_options": connection.settings_dict["OPTIONS"].get("options", ""),
             }
         )
     )

@@ -39,6 +39,8 @@ router = Router(tags=["locations"], auth=user_auth)
         "and each Feature, at the centroid of its photos, has properties "
         "`{cluster: true, count: N}`. `photo_count` is the number of photos matched.\n\n"
         "Staff may add `all=true` for everyone's photos; others get 403 `forbidden`. "
+        "Everyone's clusters in a big box come from a grid counted in advance: a cell on "
+        "the box's edge counts all its photos, also those just outside the box. "
         "Bad parameters answer 400 `invalid_request`."
     ),
 )
@@ -59,4 +61,4 @@ def list_locations(
     except InvalidLocationQuery as error:
         return Status(400, {"error": "invalid_request", "message": str(error)})
     photos = Submission.objects.all() if everyone else Submission.objects.owned_by(request.auth)
-    return locations_geojson(area, photos)
+    return locations_geojson(area, photos, everyone=everyone)

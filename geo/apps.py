@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 
 class GeoConfig(AppConfig):
-    # Photo locations (EXIF GPS into PostGIS, the map) arrive with their own issue.
     name = "geo"
     verbose_name = "Photo locations"
+
+    def ready(self) -> None:
+        from geo import signals  # noqa: F401 - connects the map cells' receivers

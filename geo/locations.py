@@ -10,7 +10,9 @@ beyond that the photos are grouped into clusters on a grid sized to the box (at 
 CLUSTER_CELLS + 2 * CLUSTER_AXIS_CELLS + 1 cells, so a few hundred features). Each cluster is
 the centroid of its photos with their count. Grouping is done by the database, with the
 same SQL on PostGIS and SpatiaLite: SnapToGrid(location) is the cell, GROUP BY it, and
-Centroid(Collect(location)) is where the cluster is drawn.
+Centroid(Collect(location)) is where the cluster is drawn. Everyone's photos (staff, in a
+big box) are too many for that: their clusters are read from cells counted in advance
+(geo/map_cells.py), which count whole cells, also photos just beyond the box's edge.
 """
 
 import math
@@ -22,6 +24,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Count, QuerySet
 
+from geo import map_cells
 from history.models import Submission
 
 # Above this many photos the answer is clusters. A photo feature carries a thumbnail URL,
@@ -205,39 +208,57 @@ def photo_feature(submission: Submission) -> dict:
     }
 
 
+def cluster_feature(count: int, longitude: float, latitude: float) -> dict:
+    coordinates = [round(longitude, COORDINATE_DIGITS), round(latitude, COORDINATE_DIGITS)]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": coordinates},
+        "properties": {"cluster": True, "count": count},
+    }
+
+
 def cluster_features(photos: QuerySet[Submission], box: Box) -> list[dict]:
-    size = grid_size(box)
+    """The photos grouped on request: exact, and quick for up to some ten thousand."""
     cells = (
         photos.order_by()  # no ORDER BY columns: they would join the GROUP BY
-        .values(cell=SnapToGrid("location", size))
-        .annotate(count=Count("id"), center=Centroid(Collect("location")))
+        .values(cell=SnapToGrid("location", grid_size(box)))
+        .annotate(count=Count("*"), center=Centroid(Collect("location")))
         .order_by("-count")
     )
-    return [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": _coordinates(cell["center"])},
-            "properties": {"cluster": True, "count": cell["count"]},
-        }
-        for cell in cells
-    ]
+    return [cluster_feature(cell["count"], *cell["center"].coords) for cell in cells]
 
 
-def locations_geojson(area: Box | Circle, photos: QuerySet[Submission]) -> dict:
+def counted_cluster_features(box: Box, level: int) -> list[dict]:
+    """Everyone's photos, from the cells counted in advance (geo/map_cells.py)."""
+    return [cluster_feature(*cell) for cell in map_cells.clusters_in(box, level)]
+
+
+def locations_geojson(
+    area: Box | Circle, photos: QuerySet[Submission], *, everyone: bool = False
+) -> dict:
     """A GeoJSON FeatureCollection of the photos in the area: one Feature per photo, or
     clusters when there are more than MAX_FEATURES. Besides the standard members it says
-    whether it is clustered and how many photos it stands for."""
+    whether it is clustered and how many photos it stands for.
+
+    everyone: `photos` are everyone's, so a box big enough is clustered from the counted
+    cells of geo/map_cells.py instead of on request."""
     matching = photos_in(area, photos)
     box = area if isinstance(area, Box) else area.bounding_box()
     # More than fit? Asked without ORDER BY, the database stops at the 201st match
     # instead of sorting every photo in the box (measured: 540 of 1,245 ms for a box
     # holding 187,709 photos).
     too_many = matching.order_by().values("id")[MAX_FEATURES : MAX_FEATURES + 1].exists()
+    level = None
+    if too_many and everyone and isinstance(area, Box):
+        level = map_cells.level_for(box.width, box.height, grid_size(box))
     if not too_many:
         features = [photo_feature(submission) for submission in in_order(area, matching)]
         clustered, photo_count = False, len(features)
     else:
-        features = cluster_features(matching, box)
+        if level is None:
+            features = cluster_features(matching, box)
+        else:
+            features = counted_cluster_features(box, level)
         clustered = True
         photo_count = sum(feature["properties"]["count"] for feature in features)
     return {

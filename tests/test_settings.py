@@ -105,6 +105,15 @@ def test_it_gives_a_postgres_url_the_postgis_engine():
     assert result.stdout.strip() == "django.contrib.gis.db.backends.postgis"
 
 
+def test_postgis_sessions_start_without_jit_and_parallel_workers():
+    result = load_settings(
+        {"DATABASE_URL": "postgres://u:p@localhost:5432/bird"},
+        "s.DATABASES['default']['OPTIONS']['options']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "-c jit=off -c max_parallel_workers_per_gather=0"
+
+
 def test_it_switches_uploads_to_s3_when_a_bucket_is_named():
     result = load_settings(
         {"AWS_STORAGE_BUCKET_NAME": "birds", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9"},

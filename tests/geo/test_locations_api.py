@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
 from geo.locations import MAX_FEATURES, Box, grid_size
@@ -20,21 +19,6 @@ LONDON = (-0.1276, 51.5072)  # (lon, lat)
 PARIS = (2.3522, 48.8566)
 EUROPE = "-11,35,30,60"
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob")
-
-
-@pytest.fixture
-def staff():
-    return get_user_model().objects.create_user("sam", is_staff=True)
 
 
 _serial = iter(range(10**9))
