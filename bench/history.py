@@ -407,6 +407,11 @@ def delivery_rows(
     same_photo("MISS")(http_get(f"{cdn_url}/{key}"))
     cdn_ms = sample_ms(get(f"{cdn_url}/{key}"), same_photo("HIT"))
     origin_ms = sample_ms(get(f"{app_url}/media/{key}"), same_photo(None))
+    # Where the browser gets photos on S3 without a CDN: a presigned link to the bucket.
+    presigned = s3.client().generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=3600
+    )
+    s3_ms = sample_ms(get(presigned), same_photo(None))
 
     cdn_burst = burst(f"{cdn_url}/{key}", same_photo("HIT"), cdn_pids)
     origin_burst = burst(f"{app_url}/media/{key}", same_photo(None), app_pids)
@@ -436,6 +441,21 @@ def delivery_rows(
             "x",
             "Django p50 / CDN HIT p50",
             target=Target(CDN_SPEED_UP_TARGET, f"≥ {CDN_SPEED_UP_TARGET:.0f}x", True),
+        ),
+        Row(
+            "photo via S3 presigned URL p50",
+            median(s3_ms),
+            "ms",
+            f"the same bytes straight from SeaweedFS's S3 API (what the app links without a "
+            f"CDN, on S3); {len(s3_ms)} sequential GETs",
+            baseline=origin_p50,
+            baseline_name="Django",
+        ),
+        Row(
+            "photo CDN speed-up vs S3",
+            median(s3_ms) / cdn_p50,
+            "x",
+            "S3 presigned p50 / CDN HIT p50; informational: the issue's target is vs Django",
         ),
     ]
     return sequential_rows + burst_rows(origin_burst, cdn_burst)
