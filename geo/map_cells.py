@@ -16,16 +16,22 @@ The trade-off: a cell is counted whole, so a cell on the edge of the box also co
 photos just outside it. Boxes too small or too thin for whole cells are clustered on
 request instead, which is quick for them.
 
-The counts follow Submission saves and deletes through Django's signals (also a user's
-photos deleted with the user). Rows written around the ORM (bulk_create, COPY, SQL)
-are not counted: `python manage.py rebuild_map_cells` counts everything again.
+The counts change in the same transaction as the photos, on the app's write paths:
+history.services (upload, delete, cleanup_storage, the admin) and a deleted user's
+photos (geo/signals.py). Rows written any other way (a shell, bulk_create, COPY, SQL, a
+restored backup) are not counted: `python manage.py rebuild_map_cells` counts again.
+
+Several app servers write at once, so the counts are changed with one upsert per
+transaction, taking its cells in one order, (level, x, y): two transactions then never
+wait on each other in a circle (a deadlock), and deleting a user's 10,000 photos holds
+the busiest cells for one statement, not for 10,000.
 """
 
 import math
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Func, Q
+from django.db.models import F, FloatField, Func
 
 from geo.models import MapCell
 
@@ -67,50 +73,79 @@ def cells_of(longitude: float, latitude: float) -> list[tuple[int, int, int]]:
     return [(level, *cell_of(longitude, latitude, level)) for level in LEVELS]
 
 
-def change_counts(longitude: float, latitude: float, sign: int) -> None:
-    """Adds (sign=1) or subtracts (sign=-1) one photo at this position in every level.
+CellChanges = dict[tuple[int, int, int], list]  # (level, x, y) -> [count, lon sum, lat sum]
+ROWS_PER_STATEMENT = 5_000  # 6 parameters each: under PostgreSQL's and SQLite's limits
 
-    One INSERT ... ON CONFLICT DO UPDATE (an "upsert", the same SQL on PostgreSQL and
-    SQLite) adds to the cells that exist and creates the others, safely when several app
-    servers write at once. Django's bulk_create(update_conflicts=True) can only replace a
-    row's values, not add to them, hence SQL. The cells are always taken in level order,
-    so two photos saved at once never wait on each other in a circle (a deadlock).
+
+def photos_added(locations) -> None:
+    """Counts photos in; a None location (no position) is skipped."""
+    apply_changes(changes_for(locations, +1))
+
+
+def photos_removed(locations) -> None:
+    """Counts photos out; the caller makes sure they were really there (history.services
+    locks the rows first, so a photo deleted twice at once is counted out once)."""
+    apply_changes(changes_for(locations, -1))
+
+
+def changes_for(locations, sign: int) -> CellChanges:
+    changes: CellChanges = defaultdict(lambda: [0, 0.0, 0.0])
+    for location in locations:
+        if location is None:
+            continue
+        for cell in cells_of(location.x, location.y):
+            change = changes[cell]
+            change[0] += sign
+            change[1] += sign * location.x
+            change[2] += sign * location.y
+    return changes
+
+
+def apply_changes(changes: CellChanges) -> None:
+    """Adds the changes to the cells that exist and creates the others.
+
+    INSERT ... ON CONFLICT DO UPDATE (an "upsert", the same SQL on PostgreSQL and SQLite)
+    does both in one statement, safely when several app servers write at once. Django's
+    bulk_create(update_conflicts=True) can only replace a row's values, not add to them,
+    hence SQL. A cell left with 0 photos stays (it is not drawn): deleting it would be
+    one more statement racing with the next upload.
     """
-    cells = cells_of(longitude, latitude)
-    parameters = []
-    for level, column, row in cells:
-        parameters += [level, column, row, sign, sign * longitude, sign * latitude]
     table = connection.ops.quote_name(MapCell._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(cells))
+    cells = sorted(changes.items())  # one lock order for every transaction
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (level, x, y, photo_count, longitude_sum, latitude_sum) "  # noqa: S608 - our own table name
-            f"VALUES {values} ON CONFLICT (level, x, y) DO UPDATE SET "
-            f"photo_count = {table}.photo_count + excluded.photo_count, "
-            f"longitude_sum = {table}.longitude_sum + excluded.longitude_sum, "
-            f"latitude_sum = {table}.latitude_sum + excluded.latitude_sum",
-            parameters,
-        )
-    if sign < 0:  # a cell left without photos goes: it would be drawn as a cluster of 0
-        any_of_them = Q()
-        for level, column, row in cells:
-            any_of_them |= Q(level=level, x=column, y=row)
-        MapCell.objects.filter(any_of_them, photo_count__lte=0).delete()
-
-
-def photo_added(location) -> None:
-    if location is not None:
-        change_counts(location.x, location.y, +1)
-
-
-def photo_removed(location) -> None:
-    if location is not None:
-        change_counts(location.x, location.y, -1)
+        for start in range(0, len(cells), ROWS_PER_STATEMENT):
+            chunk = cells[start : start + ROWS_PER_STATEMENT]
+            parameters = [value for cell, change in chunk for value in (*cell, *change)]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (level, x, y, photo_count, longitude_sum, latitude_sum) "  # noqa: S608 - our own table name
+                f"VALUES {values} ON CONFLICT (level, x, y) DO UPDATE SET "
+                f"photo_count = {table}.photo_count + excluded.photo_count, "
+                f"longitude_sum = {table}.longitude_sum + excluded.longitude_sum, "
+                f"latitude_sum = {table}.latitude_sum + excluded.latitude_sum",
+                parameters,
+            )
 
 
 def rebuild(photos, cell_model=MapCell) -> int:
     """Counts every located photo in `photos` again, from scratch; returns how many.
     (cell_model: the migration that first fills the table passes its own MapCell.)"""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Uploads and deletes wait until the new counts are in; otherwise one that
+            # commits while the photos are read would be wiped out by the replacement.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"LOCK TABLE {connection.ops.quote_name(cell_model._meta.db_table)} "
+                    "IN EXCLUSIVE MODE"
+                )
+        counted, cells = _count_all(photos, cell_model)
+        cell_model.objects.all().delete()
+        cell_model.objects.bulk_create(cells, batch_size=5_000)
+    return counted
+
+
+def _count_all(photos, cell_model) -> tuple[int, list]:
     positions = (
         photos.filter(location__isnull=False)
         .annotate(
@@ -132,10 +167,7 @@ def rebuild(photos, cell_model=MapCell) -> int:
         cell_model(level=level, x=x, y=y, photo_count=count, longitude_sum=lon, latitude_sum=lat)
         for (level, x, y), (count, lon, lat) in totals.items()
     ]
-    with transaction.atomic():
-        cell_model.objects.all().delete()
-        cell_model.objects.bulk_create(cells, batch_size=5_000)
-    return counted
+    return counted, cells
 
 
 def clusters_in(box, level: int) -> list[tuple[int, float, float]]:
@@ -143,11 +175,17 @@ def clusters_in(box, level: int) -> list[tuple[int, float, float]]:
     biggest first."""
     first_column, first_row = cell_of(box.min_lon, box.min_lat, level)
     last_column, last_row = cell_of(box.max_lon, box.max_lat, level)
+    # A box ending exactly on a cell's edge does not reach into that cell.
+    side = cell_side(level)
+    if last_column > first_column and (box.max_lon + 180.0) / side == last_column:
+        last_column -= 1
+    if last_row > first_row and (box.max_lat + 90.0) / side == last_row:
+        last_row -= 1
     cells = MapCell.objects.filter(
         level=level,
         x__range=(first_column, last_column),
         y__range=(first_row, last_row),
-        photo_count__gt=0,
+        photo_count__gt=0,  # cells whose photos were all deleted stay, empty
     ).order_by("-photo_count", "x", "y")
     return [
         (count, longitude_sum / count, latitude_sum / count)

@@ -1,21 +1,18 @@
-"""Keeps the map's cell counts (geo/map_cells.py) in step with the photos: a Submission
-saved for the first time is added, one deleted (by its owner, by cleanup_storage, or
-with its user) is subtracted, in the same transaction as the row itself. A photo's
-location is set when it is submitted and never changes afterwards."""
+"""A deleted user's photos go with them (Submission.owner is on_delete=CASCADE): this
+counts them out of the map's cells (geo/map_cells.py) first, in the same transaction,
+in one statement. Every other write path counts in history/services.py."""
 
-from django.db.models.signals import post_delete, post_save
+from django.conf import settings
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from geo import map_cells
 from history.models import Submission
 
 
-@receiver(post_save, sender=Submission)
-def count_new_photo(sender, instance: Submission, created: bool, raw: bool = False, **kwargs):
-    if created and not raw:  # raw: loaddata, whose rows are counted by rebuild_map_cells
-        map_cells.photo_added(instance.location)
-
-
-@receiver(post_delete, sender=Submission)
-def uncount_deleted_photo(sender, instance: Submission, **kwargs):
-    map_cells.photo_removed(instance.location)
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def count_out_a_deleted_users_photos(sender, instance, **kwargs) -> None:
+    # Locked: a photo of theirs being deleted right now is counted out once, not twice.
+    photos = Submission.objects.owned_by(instance).filter(location__isnull=False)
+    locations = photos.select_for_update().values_list("location", flat=True)
+    map_cells.photos_removed(list(locations))

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
 from history.models import Submission
+from history.services import delete_submission, delete_submissions
 
 
 @admin.register(Submission)
@@ -9,3 +11,11 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ("is_bird", "model_name")
     search_fields = ("owner__username", "top_species", "original_filename", "sha256")
     readonly_fields = [field.name for field in Submission._meta.fields]
+
+    # Deleting here deletes as the app does: the files too, and the map's counts.
+    def delete_model(self, request, obj: Submission) -> None:
+        delete_submission(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            delete_submissions(queryset)

@@ -19,8 +19,10 @@ from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import QuerySet
 
 from classifier.services import classify_photo
+from geo import map_cells
 from geo.exif import PhotoMetadata, read_photo_metadata
 from geo.ip_location import ip_position
 from geo.places import describe_position
@@ -100,6 +102,7 @@ def submit_photo(
                 model_name=prediction.model.name,
                 model_backend=prediction.model.backend,
             )
+            map_cells.photos_added([submission.location])  # the staff map's counts
     except IntegrityError:
         # The same photo, sent twice at once: the other request recorded it first.
         delete_files(stored)
@@ -178,10 +181,25 @@ def delete_files(keys: list[str]) -> None:
 
 def delete_submission(submission: Submission) -> None:
     """Deletes the row, then (once that is committed) its files."""
-    keys = [submission.image.name, submission.thumbnail.name]
     try:
         with transaction.atomic():
-            submission.delete()
-            transaction.on_commit(lambda: delete_files(keys))
+            delete_submissions(Submission.objects.filter(pk=submission.pk))
     except DatabaseError as error:
         raise DatabaseUnavailable("The database is unavailable.") from error
+
+
+def delete_submissions(submissions: QuerySet[Submission]) -> int:
+    """Deletes these rows and counts them out of the map (in the caller's transaction),
+    then, once that is committed, their files; returns how many were deleted.
+
+    The rows are locked first: a second delete of the same rows at the same time (a
+    double click, a retried request) waits, then finds them gone and does nothing.
+    """
+    rows = list(submissions.select_for_update().only("pk", "image", "thumbnail", "location"))
+    if not rows:
+        return 0
+    map_cells.photos_removed([row.location for row in rows])
+    Submission.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    keys = [key for row in rows for key in (row.image.name, row.thumbnail.name)]
+    transaction.on_commit(lambda: delete_files(keys))
+    return len(rows)
