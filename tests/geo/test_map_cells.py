@@ -139,12 +139,17 @@ def test_a_photo_deleted_twice_is_counted_out_once(alice, upload):
     assert total_at(MIN_LEVEL) == total_at(MAX_LEVEL) == 1
 
 
-def test_deleting_a_user_counts_out_their_photos(alice, bob, upload):
-    for lon, lat in around(LONDON, 5, 0.1, seeded(10)):
-        upload(alice, lon, lat)
+def test_deleting_a_user_deletes_their_photos_files_and_counts(
+    alice, bob, upload, django_capture_on_commit_callbacks
+):
+    photos = [upload(alice, lon, lat) for lon, lat in around(LONDON, 5, 0.1, seeded(10))]
     upload(bob, *PARIS)
-    alice.delete()  # her submissions go with her (on_delete=CASCADE)
+    files = [Path(path) for photo in photos for path in (photo.image.path, photo.thumbnail.path)]
+    assert all(path.exists() for path in files)
+    with django_capture_on_commit_callbacks(execute=True):  # the files go after the commit
+        alice.delete()
     assert Submission.objects.count() == 1
+    assert not any(path.exists() for path in files)
     assert total_at(MIN_LEVEL) == total_at(MAX_LEVEL) == 1
     assert MapCell.objects.get(level=MAX_LEVEL, photo_count__gt=0).x == cell_of(*PARIS, 12)[0]
 
