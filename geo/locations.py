@@ -189,14 +189,14 @@ def grid_size(box: Box) -> float:
     )
 
 
-def _coordinates(point: Point) -> list[float]:
-    return [round(point.x, COORDINATE_DIGITS), round(point.y, COORDINATE_DIGITS)]
+def _coordinates(longitude: float, latitude: float) -> list[float]:
+    return [round(longitude, COORDINATE_DIGITS), round(latitude, COORDINATE_DIGITS)]
 
 
 def photo_feature(submission: Submission) -> dict:
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": _coordinates(submission.location)},
+        "geometry": {"type": "Point", "coordinates": _coordinates(*submission.location.coords)},
         "properties": {
             "id": submission.pk,
             "top_species": submission.top_species,
@@ -209,10 +209,9 @@ def photo_feature(submission: Submission) -> dict:
 
 
 def cluster_feature(count: int, longitude: float, latitude: float) -> dict:
-    coordinates = [round(longitude, COORDINATE_DIGITS), round(latitude, COORDINATE_DIGITS)]
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": coordinates},
+        "geometry": {"type": "Point", "coordinates": _coordinates(longitude, latitude)},
         "properties": {"cluster": True, "count": count},
     }
 
@@ -248,13 +247,13 @@ def locations_geojson(
     # instead of sorting every photo in the box (measured: 540 of 1,245 ms for a box
     # holding 187,709 photos).
     too_many = matching.order_by().values("id")[MAX_FEATURES : MAX_FEATURES + 1].exists()
-    level = None
-    if too_many and everyone and isinstance(area, Box):
-        level = map_cells.level_for(box.width, box.height, grid_size(box))
     if not too_many:
         features = [photo_feature(submission) for submission in in_order(area, matching)]
         clustered, photo_count = False, len(features)
     else:
+        level = None
+        if everyone and isinstance(area, Box):
+            level = map_cells.level_for(box.width, box.height, grid_size(box))
         if level is None:
             features = cluster_features(matching, box)
         else:

@@ -29,6 +29,7 @@ the busiest cells for one statement, not for 10,000.
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import F, FloatField, Func
@@ -79,25 +80,29 @@ ROWS_PER_STATEMENT = 5_000  # 6 parameters each: under PostgreSQL's and SQLite's
 
 def photos_added(locations) -> None:
     """Counts photos in; a None location (no position) is skipped."""
-    apply_changes(changes_for(locations, +1))
+    apply_changes(changes_for(positions_of(locations), +1))
 
 
 def photos_removed(locations) -> None:
     """Counts photos out; the caller makes sure they were really there (history.services
     locks the rows first, so a photo deleted twice at once is counted out once)."""
-    apply_changes(changes_for(locations, -1))
+    apply_changes(changes_for(positions_of(locations), -1))
 
 
-def changes_for(locations, sign: int) -> CellChanges:
+def positions_of(locations) -> Iterator[tuple[float, float]]:
+    return ((location.x, location.y) for location in locations if location is not None)
+
+
+def changes_for(positions: Iterable[tuple[float, float]], sign: int) -> CellChanges:
+    """What adding (sign=1) or removing (sign=-1) photos at these (longitude, latitude)
+    positions changes in each cell of every level."""
     changes: CellChanges = defaultdict(lambda: [0, 0.0, 0.0])
-    for location in locations:
-        if location is None:
-            continue
-        for cell in cells_of(location.x, location.y):
+    for longitude, latitude in positions:
+        for cell in cells_of(longitude, latitude):
             change = changes[cell]
             change[0] += sign
-            change[1] += sign * location.x
-            change[2] += sign * location.y
+            change[1] += sign * longitude
+            change[2] += sign * latitude
     return changes
 
 
@@ -139,35 +144,27 @@ def rebuild(photos, cell_model=MapCell) -> int:
                     f"LOCK TABLE {connection.ops.quote_name(cell_model._meta.db_table)} "
                     "IN EXCLUSIVE MODE"
                 )
-        counted, cells = _count_all(photos, cell_model)
-        cell_model.objects.all().delete()
-        cell_model.objects.bulk_create(cells, batch_size=5_000)
-    return counted
-
-
-def _count_all(photos, cell_model) -> tuple[int, list]:
-    positions = (
-        photos.filter(location__isnull=False)
-        .annotate(
-            longitude=Func(F("location"), function="ST_X", output_field=FloatField()),
-            latitude=Func(F("location"), function="ST_Y", output_field=FloatField()),
+        positions = (
+            photos.filter(location__isnull=False)
+            .annotate(
+                longitude=Func(F("location"), function="ST_X", output_field=FloatField()),
+                latitude=Func(F("location"), function="ST_Y", output_field=FloatField()),
+            )
+            .values_list("longitude", "latitude")
         )
-        .values_list("longitude", "latitude")
-    )
-    totals: dict[tuple[int, int, int], list] = defaultdict(lambda: [0, 0.0, 0.0])
-    counted = 0
-    for longitude, latitude in positions.iterator(chunk_size=20_000):
-        counted += 1
-        for cell in cells_of(longitude, latitude):
-            total = totals[cell]
-            total[0] += 1
-            total[1] += longitude
-            total[2] += latitude
-    cells = [
-        cell_model(level=level, x=x, y=y, photo_count=count, longitude_sum=lon, latitude_sum=lat)
-        for (level, x, y), (count, lon, lat) in totals.items()
-    ]
-    return counted, cells
+        totals = changes_for(positions.iterator(chunk_size=20_000), +1)
+        cell_model.objects.all().delete()
+        cell_model.objects.bulk_create(
+            (
+                cell_model(
+                    level=level, x=x, y=y, photo_count=count, longitude_sum=lon, latitude_sum=lat
+                )
+                for (level, x, y), (count, lon, lat) in totals.items()
+            ),
+            batch_size=5_000,
+        )
+    # Every photo is in exactly one cell of each level.
+    return sum(count for (level, _, _), (count, _, _) in totals.items() if level == MIN_LEVEL)
 
 
 def clusters_in(box, level: int) -> list[tuple[int, float, float]]:

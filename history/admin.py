@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db import transaction
 
 from history.models import Submission
 from history.services import delete_submission, delete_submissions
@@ -17,5 +16,4 @@ class SubmissionAdmin(admin.ModelAdmin):
         delete_submission(obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        with transaction.atomic():
-            delete_submissions(queryset)
+        delete_submissions(queryset)

@@ -182,24 +182,25 @@ def delete_files(keys: list[str]) -> None:
 def delete_submission(submission: Submission) -> None:
     """Deletes the row, then (once that is committed) its files."""
     try:
-        with transaction.atomic():
-            delete_submissions(Submission.objects.filter(pk=submission.pk))
+        delete_submissions(Submission.objects.filter(pk=submission.pk))
     except DatabaseError as error:
         raise DatabaseUnavailable("The database is unavailable.") from error
 
 
 def delete_submissions(submissions: QuerySet[Submission]) -> int:
-    """Deletes these rows and counts them out of the map (in the caller's transaction),
-    then, once that is committed, their files; returns how many were deleted.
+    """Deletes these rows and counts them out of the map, in one transaction (the
+    caller's, if there is one), then, once that is committed, their files; returns how
+    many were deleted.
 
     The rows are locked first: a second delete of the same rows at the same time (a
     double click, a retried request) waits, then finds them gone and does nothing.
     """
-    rows = list(submissions.select_for_update().only("pk", "image", "thumbnail", "location"))
-    if not rows:
-        return 0
-    map_cells.photos_removed([row.location for row in rows])
-    Submission.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    keys = [key for row in rows for key in (row.image.name, row.thumbnail.name)]
-    transaction.on_commit(lambda: delete_files(keys))
+    with transaction.atomic():
+        rows = list(submissions.select_for_update().only("pk", "image", "thumbnail", "location"))
+        if not rows:
+            return 0
+        map_cells.photos_removed([row.location for row in rows])
+        Submission.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        keys = [key for row in rows for key in (row.image.name, row.thumbnail.name)]
+        transaction.on_commit(lambda: delete_files(keys))
     return len(rows)

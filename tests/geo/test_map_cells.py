@@ -160,7 +160,7 @@ def test_deleting_many_at_once_counts_them_out_and_removes_their_files(
     photos = [upload(alice, lon, lat) for lon, lat in around(PARIS, 6, 2.0, seeded(15))]
     upload(bob, *LONDON)
     files = [Path(photo.image.path) for photo in photos]
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
         deleted = delete_submissions(Submission.objects.filter(owner=alice))
     assert deleted == 6
     assert total_at(MIN_LEVEL) == 1
@@ -181,8 +181,7 @@ def test_rebuild_counts_what_was_written_around_the_app(alice, bob, upload):
 
     assert "Counted 38 located photos" in output.getvalue()
     assert total_at(MIN_LEVEL) == 38
-    with transaction.atomic():
-        delete_submissions(Submission.objects.filter(owner=alice))
+    delete_submissions(Submission.objects.filter(owner=alice))
     rebuilt_then_deleted = {cell: value for cell, value in counts().items() if value[0]}
     assert rebuilt_then_deleted.keys() == counted_one_by_one.keys()
     for cell, (count, lon_sum, lat_sum) in counted_one_by_one.items():

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from history.models import Submission
@@ -76,7 +75,6 @@ class Command(BaseCommand):
         if delete:
             for key in orphans:
                 default_storage.delete(key)
-            with transaction.atomic():  # their files are gone already
-                delete_submissions(Submission.objects.filter(id__in=broken_ids))
+            delete_submissions(Submission.objects.filter(id__in=broken_ids))
         summary = f"{len(orphans)} orphaned files, {len(broken_ids)} submissions without files"
         self.stdout.write(summary + ("" if delete else " (dry run: nothing changed; use --delete)"))
