@@ -37,46 +37,25 @@ def weed_binary() -> str:
     return found
 
 
-def public_read_policy(bucket: str) -> str:
-    """Anyone may GET objects (not list them): how a CDN or a browser reads photos."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PublicReadObjects",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": ["s3:GetObject"],
-                    "Resource": [f"arn:aws:s3:::{bucket}/*"],
-                }
-            ],
-        }
-    )
+def read_objects_policy(bucket: str, *, from_address: str | None = None) -> str:
+    """Anyone may GET objects (not list them), unsigned; with from_address, only
+    requests from that one address.
 
-
-def source_address_read_policy(bucket: str, source_address: str) -> str:
-    """Only requests from `source_address` may GET objects, without signing them.
-
-    The tests' stand-in for CloudFront Origin Access Control: on AWS the bucket trusts
-    one CloudFront distribution; here it trusts the one address the nginx CDN connects
-    from (SeaweedFS checks aws:SourceIp against the TCP peer, not X-Forwarded-For).
+    from_address is the tests' stand-in for CloudFront Origin Access Control: on AWS the
+    bucket trusts one CloudFront distribution; here it trusts the one address the nginx
+    CDN connects from (SeaweedFS checks aws:SourceIp against the TCP peer, not
+    X-Forwarded-For). The compose stack's docker/create-bucket.py writes the same policy.
     """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadObjectsFromTheCdnOnly",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": ["s3:GetObject"],
-                    "Resource": [f"arn:aws:s3:::{bucket}/*"],
-                    "Condition": {"IpAddress": {"aws:SourceIp": f"{source_address}/32"}},
-                }
-            ],
-        }
-    )
+    statement = {
+        "Sid": "ReadObjectsFromTheCdnOnly" if from_address else "PublicReadObjects",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": ["s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::{bucket}/*"],
+    }
+    if from_address:
+        statement["Condition"] = {"IpAddress": {"aws:SourceIp": f"{from_address}/32"}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 class SeaweedS3(ServerProcess):
@@ -170,10 +149,8 @@ class SeaweedS3(ServerProcess):
     ) -> str:
         """A private bucket; public_read lets anyone GET objects, readable_from one address."""
         self.client().create_bucket(Bucket=name)
-        if public_read:
-            self.client().put_bucket_policy(Bucket=name, Policy=public_read_policy(name))
-        elif readable_from:
-            policy = source_address_read_policy(name, readable_from)
+        if public_read or readable_from:
+            policy = read_objects_policy(name, from_address=None if public_read else readable_from)
             self.client().put_bucket_policy(Bucket=name, Policy=policy)
         return name
 
