@@ -15,17 +15,14 @@ grouped by PostGIS on request, everyone's read from the cells counted in advance
 (geo/map_cells.py; after COPY, `manage.py rebuild_map_cells` counts them). Again
 against its bare SQL, with the size of the GeoJSON answer.
 
-The photo: the same ~100 KB JPEG from an nginx cache in front of S3 (a CDN edge that
-already holds it) and from Django's own /media/ view, which serves local files when
-there is no S3 bucket. First one request at a time, then as a history page asks for
-them: its 24 thumbnails at once, which gunicorn's 2 sync workers take 2 at a time.
+The photo: from the CDN's cache, from Django and from S3, measured in bench/delivery.py
+with these servers.
 
 Last, the list API again with the photos on S3, where the app signs each of a page's
 48 links: S3 presigned URLs, or CloudFront signed URLs. Two more server starts, a
 few seconds, to show what signing costs.
 """
 
-import io
 import json
 import os
 import subprocess
@@ -38,16 +35,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
-from PIL import Image
 
 from bench.context import PROJECT_ROOT
-from bench.load import BadAnswer, LoadResult, Request, closed_loop
+from bench.delivery import delivery_rows, web_photo
+from bench.load import BadAnswer
 from bench.seed import HEAVY_USER, HEAVY_USER_SUBMISSIONS, SUBMISSIONS, seed
 from bench.serving import server_environment
 from bench.table import Row, Target
 from bench.timing import median, percentile
-from birdai.storage import IMMUTABLE_CACHE_CONTROL
-from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3, child_pids
+from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
 from tests.servers.net import Response, http_get
 
 if TYPE_CHECKING:
@@ -59,7 +55,6 @@ WARM_UP = 10  # untimed requests first: connections, caches, lazy imports
 MAX_REQUESTS, MAX_SECONDS = 200, 10.0  # per measured series, whichever comes first
 SUBPROCESS_TIMEOUT_SECONDS = 120
 
-PHOTO_SIZE, PHOTO_QUALITY = (800, 600), 80  # a JPEG of about 110 KB
 BUCKET = "bench-photos"
 
 LIST_TARGET_MS = 20.0
@@ -70,15 +65,6 @@ LOCATIONS_TARGET_KB = 200.0
 # Its series are shorter: a query over a million points may take a while, and the
 # bench a minute at most.
 LOCATIONS_WARM_UP, LOCATIONS_SECONDS = 2, 2.0
-CDN_SPEED_UP_TARGET = 5.0
-
-# The photo under load: a history page's thumbnails, all requested at once.
-BURST_CLIENTS = PAGE_SIZE
-BURST_WARM_UP = 2 * BURST_CLIENTS  # untimed: every worker and connection path used once
-BURST_REQUESTS, BURST_SECONDS = 10_000, 5.0  # per server, whichever comes first
-# The load generator is Python threads sharing one interpreter lock: once this process
-# uses about one core, it rather than the server sets the pace.
-CLIENT_SATURATED_CORES = 0.9
 
 LIST_API = "/api/v1/submissions"
 HISTORY_PAGE = "/history/"
@@ -90,7 +76,6 @@ T = TypeVar("T")
 def history_rows(context: "BenchContext") -> list[Row]:
     """Starts PostGIS, S3, the CDN and gunicorn (one app server at a time), fills
     the database, then measures; everything stops when it returns."""
-    photo = web_photo(context)
     # Every server goes on the stack as soon as it exists, so all of them are stopped
     # when the section ends, fails or is interrupted (Ctrl-C), even while starting.
     with ExitStack() as servers:
@@ -110,7 +95,14 @@ def history_rows(context: "BenchContext") -> list[Row]:
         cdn = servers.enter_context(closing(Nginx.cdn(s3.endpoint_url, BUCKET)))
         cdn.start()
         rows += delivery_rows(
-            app.url, cdn.url, s3, photo, probe, context.var_dir, app.pids(), nginx_pids(cdn)
+            web_photo(context),
+            newest_photo_key(app.url, probe),
+            media_root=context.var_dir / "media",
+            app_url=app.url,
+            app_pids=app.pids(),
+            s3=s3,
+            bucket=BUCKET,
+            cdn=cdn,
         )
         app.close()  # one gunicorn at a time on these 2 cores
         rows += s3_link_rows(
@@ -346,274 +338,10 @@ def locations_rows(app_url: str, database_url: str, probe: Probe) -> list[Row]:
     return rows
 
 
-# --- The photo ----------------------------------------------------------------------------
-
-
-def web_photo(context: "BenchContext") -> bytes:
-    """The benchmark's 12 MP photo made into an 800x600 JPEG of about 110 KB, the size
-    of a photo shown on a page rather than the one uploaded."""
-    image = Image.open(io.BytesIO(context.photo.data))
-    image.draft("RGB", PHOTO_SIZE)  # decode at a fraction of the size: much faster
-    image = image.convert("RGB").resize(PHOTO_SIZE, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=PHOTO_QUALITY)
-    return buffer.getvalue()
-
-
-def delivery_rows(
-    app_url: str,
-    cdn_url: str,
-    s3: SeaweedS3,
-    photo: bytes,
-    probe: Probe,
-    var_dir: Path,
-    app_pids: list[int],
-    cdn_pids: list[int],
-) -> list[Row]:
-    """The same bytes under the key of the user's newest photo: from the CDN's cache,
-    and from Django reading MEDIA_ROOT; one request at a time, then 24 at once.
-
-    Both servers hand the file to the kernel (sendfile: nginx its cached copy,
-    gunicorn the file Django's FileResponse opened), so what differs is the work
-    around it: nginx's cache lookup against Django's URL routing, middleware and view.
-    """
-    newest = json.loads(
-        http_get(app_url + LIST_API, headers={"Authorization": f"Bearer {probe.token}"}).body
-    )["items"][0]
-    key = newest["image_url"].removeprefix("/media/")
-    media_file = var_dir / "media" / key
-    media_file.parent.mkdir(parents=True, exist_ok=True)
-    media_file.write_bytes(photo)
-    s3.client().put_object(
-        Bucket=BUCKET,
-        Key=key,
-        Body=photo,
-        ContentType="image/jpeg",
-        CacheControl=IMMUTABLE_CACHE_CONTROL,  # as the app stores its photos
-    )
-
-    def same_photo(cache_status: str | None) -> Callable[[Response], None]:
-        def check(answer: Response) -> None:
-            expect_ok(answer)
-            if answer.body != photo:
-                raise BadAnswer(f"{len(answer.body)} bytes, not the {len(photo)} stored")
-            if cache_status and answer.headers.get("X-Cache-Status") != cache_status:
-                status = answer.headers.get("X-Cache-Status")
-                raise BadAnswer(f"CDN cache status {status}, expected {cache_status}")
-
-        return check
-
-    # The first request fills the edge's cache from S3; every one after is a HIT.
-    same_photo("MISS")(http_get(f"{cdn_url}/{key}"))
-    cdn_ms = sample_ms(get(f"{cdn_url}/{key}"), same_photo("HIT"))
-    origin_ms = sample_ms(get(f"{app_url}/media/{key}"), same_photo(None))
-    # Where the browser gets photos on S3 without a CDN: a presigned link to the bucket.
-    presigned = s3.client().generate_presigned_url(
-        "get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=3600
-    )
-    s3_ms = sample_ms(get(presigned), same_photo(None))
-
-    cdn_burst = burst(f"{cdn_url}/{key}", same_photo("HIT"), cdn_pids)
-    origin_burst = burst(f"{app_url}/media/{key}", same_photo(None), app_pids)
-
-    cdn_p50, origin_p50 = median(cdn_ms), median(origin_ms)
-    kilobytes = f"{len(photo) / 1000:.0f} KB JPEG"
-    sequential_rows = [
-        Row(
-            "photo via Django /media/ p50",
-            origin_p50,
-            "ms",
-            f"{kilobytes}, django.views.static.serve from MEDIA_ROOT via gunicorn; "
-            f"{len(origin_ms)} sequential GETs",
-        ),
-        Row(
-            "photo via CDN, cache HIT p50",
-            cdn_p50,
-            "ms",
-            f"the same bytes from nginx proxy_cache in front of SeaweedFS S3 "
-            f"(X-Cache-Status: HIT); {len(cdn_ms)} sequential GETs",
-            baseline=origin_p50,
-            baseline_name="Django",
-        ),
-        Row(
-            "photo CDN speed-up",
-            origin_p50 / cdn_p50,
-            "x",
-            "Django p50 / CDN HIT p50",
-            target=Target(CDN_SPEED_UP_TARGET, f"≥ {CDN_SPEED_UP_TARGET:.0f}x", True),
-        ),
-        Row(
-            "photo via S3 presigned URL p50",
-            median(s3_ms),
-            "ms",
-            f"the same bytes straight from SeaweedFS's S3 API (what the app links without a "
-            f"CDN, on S3); {len(s3_ms)} sequential GETs",
-            baseline=origin_p50,
-            baseline_name="Django",
-        ),
-        Row(
-            "photo CDN speed-up vs S3",
-            median(s3_ms) / cdn_p50,
-            "x",
-            "S3 presigned p50 / CDN HIT p50; informational: the issue's target is vs Django",
-        ),
-    ]
-    return sequential_rows + burst_rows(origin_burst, cdn_burst)
-
-
-@dataclass(frozen=True)
-class Burst:
-    load: LoadResult
-    client_cores: float  # CPU time of this process (the load generator) / wall time
-    server_cores: float  # CPU time of the server's processes / wall time
-    client_cpu_ms: float  # CPU time per request
-    server_cpu_ms: float
-
-    @property
-    def p50(self) -> float:
-        return median(self.load.latencies_ms)
-
-    @property
-    def p95(self) -> float:
-        return percentile(self.load.latencies_ms, 95)
-
-    @property
-    def client_saturated(self) -> bool:
-        return self.client_cores >= CLIENT_SATURATED_CORES
-
-    def cpu(self, server: str) -> str:
-        """Who used the CPU during the run, and what limited the rate."""
-        cores = os.cpu_count() or 1
-        verdict = ""
-        if self.client_saturated:
-            verdict = "; LOAD GENERATOR SATURATED (Python threads, one GIL): rate is its limit"
-        elif self.client_cores + self.server_cores >= 0.9 * cores:
-            verdict = f"; all {cores} cores busy: client and server share them"
-        return (
-            f"CPU per photo: {server} {self.server_cpu_ms:.2f} ms ({self.server_cores:.2f} "
-            f"cores), Python client {self.client_cpu_ms:.2f} ms ({self.client_cores:.2f} "
-            f"cores), of {cores} cores{verdict}"
-        )
-
-
-def burst(url: str, check: Callable[[Response], None], server_pids: list[int]) -> Burst:
-    """BURST_CLIENTS threads, each GETting `url` again as soon as it has the answer
-    (a new connection each time), with the CPU the server and this process used."""
-
-    def fetch(request: Request) -> dict:
-        check(http_get(request.url))  # a bytes comparison: microseconds
-        return {}
-
-    request = Request("GET", url)
-    closed_loop(
-        request,
-        clients=BURST_CLIENTS,
-        max_requests=BURST_WARM_UP,
-        max_seconds=BURST_SECONDS,
-        send_one=fetch,
-    )
-    client_before, server_before = time.process_time(), cpu_seconds(server_pids)
-    load = closed_loop(
-        request,
-        clients=BURST_CLIENTS,
-        max_requests=BURST_REQUESTS,
-        max_seconds=BURST_SECONDS,
-        send_one=fetch,
-    )
-    client_cpu = time.process_time() - client_before
-    server_cpu = cpu_seconds(server_pids) - server_before
-    return Burst(
-        load,
-        client_cores=client_cpu / load.seconds,
-        server_cores=server_cpu / load.seconds,
-        client_cpu_ms=client_cpu * 1000 / len(load.latencies_ms),
-        server_cpu_ms=server_cpu * 1000 / len(load.latencies_ms),
-    )
-
-
-def burst_rows(origin: Burst, cdn: Burst) -> list[Row]:
-    clients = f"{BURST_CLIENTS} clients"
-    how = (
-        f"closed loop: {BURST_CLIENTS} threads (a history page's {PAGE_SIZE} thumbnails at "
-        f"once), each GETs again when answered, new connection each; latency includes "
-        f"waiting for the client's GIL"
-    )
-
-    def series(load: LoadResult) -> str:
-        return f"{len(load.latencies_ms)} requests in {load.seconds:.1f} s"
-
-    speed_up_how = (
-        f"Django p50 / CDN HIT p50, {clients}; req/s ratio "
-        f"{cdn.load.requests_per_second / origin.load.requests_per_second:.2f}x; "
-        "informational, no target"
-    )
-    if cdn.client_saturated or origin.client_saturated:
-        speed_up_how += "; capped by the load generator (see rates), not by the servers"
-    return [
-        Row(
-            f"photo via Django, {clients} p50",
-            origin.p50,
-            "ms",
-            f"{how}; gunicorn {WORKERS} sync workers; {series(origin.load)}",
-        ),
-        Row(f"photo via Django, {clients} p95", origin.p95, "ms", "the same requests"),
-        Row(
-            f"photo via Django, {clients} rate",
-            origin.load.requests_per_second,
-            "req/s",
-            f"the same requests; {origin.cpu(f'gunicorn ({WORKERS} workers)')}",
-        ),
-        Row(
-            f"photo via CDN HIT, {clients} p50",
-            cdn.p50,
-            "ms",
-            f"the same load on nginx's cache (X-Cache-Status: HIT); {series(cdn.load)}",
-            baseline=origin.p50,
-            baseline_name="Django",
-        ),
-        Row(
-            f"photo via CDN HIT, {clients} p95",
-            cdn.p95,
-            "ms",
-            "the same requests",
-            baseline=origin.p95,
-            baseline_name="Django",
-        ),
-        Row(
-            f"photo via CDN HIT, {clients} rate",
-            cdn.load.requests_per_second,
-            "req/s",
-            f"the same requests; {cdn.cpu('nginx')}",
-            baseline=origin.load.requests_per_second,
-            baseline_name="Django",
-        ),
-        Row(f"photo CDN speed-up, {clients}", origin.p50 / cdn.p50, "x", speed_up_how),
-        Row(
-            f"photo server CPU saving, {clients}",
-            origin.server_cpu_ms / cdn.server_cpu_ms,
-            "x",
-            f"gunicorn CPU per photo / nginx CPU per photo in the 2 runs above "
-            f"({origin.server_cpu_ms:.2f} / {cdn.server_cpu_ms:.2f} ms, user+system of all "
-            f"their processes from /proc): the app-server capacity a CDN frees, whatever "
-            f"limits the client; informational, no target",
-        ),
-    ]
-
-
-def nginx_pids(nginx: Nginx) -> list[int]:
-    """The master first, then its workers (and cache manager)."""
-    master = nginx.process.pid
-    return [master, *child_pids(master)]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (/proc/<pid>/stat)."""
-    ticks = 0
-    for pid in pids:
-        # The fields after the command name, which may itself hold spaces or ")".
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
+def newest_photo_key(app_url: str, probe: Probe) -> str:
+    """The storage key of the user's newest photo, from its /media/ link."""
+    answer = http_get(app_url + LIST_API, headers={"Authorization": f"Bearer {probe.token}"})
+    return json.loads(answer.body)["items"][0]["image_url"].removeprefix("/media/")
 
 
 # --- Photos on S3 -------------------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""A photo's way to the browser: from the CDN's cache, from Django, straight from S3.
+
+The same ~110 KB JPEG, under the key of the user's newest photo, comes from
+- an nginx cache in front of S3: a CDN edge that already holds it (a HIT);
+- Django's /media/ view, which serves the photos when there is no bucket: the origin
+  of the embedded default, and what the issue compares the CDN with;
+- SeaweedFS's S3 API through a presigned URL: what the app links on S3 without a CDN.
+
+First one request at a time, then 24 at once: a history page's photos, which a
+browser asks for together (all at once over HTTP/2, which CloudFront speaks), or a
+few users' pages at the same moment. The target, "CDN HIT ≥ 5x faster than the origin
+path" (issue #3), is on the second. One at a time over loopback, most of a request is
+opening the TCP connection and the client's own work; there is no distance to the user
+for an edge to save. What a CDN changes here is how the origin copes with a page:
+gunicorn's 2 sync workers take the 24 requests two at a time, nginx takes all of them.
+
+curl sends the requests (bench/curl.py): a Python client cannot keep up with nginx.
+"""
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from bench.curl import CurlRun, curl_gets
+from bench.load import BadAnswer
+from bench.table import Row, Target
+from bench.timing import median, percentile
+from birdai.storage import IMMUTABLE_CACHE_CONTROL
+from tests.servers import Nginx, SeaweedS3, child_pids
+from tests.servers.net import Response, http_get
+
+if TYPE_CHECKING:
+    from bench.context import BenchContext
+
+PHOTO_SIZE, PHOTO_QUALITY = (800, 600), 80  # a JPEG of about 110 KB
+CDN_SPEED_UP_TARGET = 5.0
+
+ONE_AT_A_TIME = 300  # requests per series
+PAGE_AT_ONCE = 24  # requests in flight: a history page's photos (history/views.py)
+PAGE_REQUESTS = 5_000  # per series: about 2 s from Django, under 1 s from the CDN
+WARM_UP = 2 * PAGE_AT_ONCE  # untimed first: every worker and connection path used once
+# curl is one process on one core: once it uses about all of it, it sets the pace.
+CLIENT_SATURATED_CORES = 0.9
+
+
+@dataclass(frozen=True)
+class Series:
+    """One server's answers to one series, with the CPU both sides used meanwhile."""
+
+    run: CurlRun
+    server_cpu_seconds: float  # user + system of all the server's processes
+
+    @property
+    def p50(self) -> float:
+        return median(self.run.latencies_ms)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.run.latencies_ms, 95)
+
+    @property
+    def client_cores(self) -> float:
+        return self.run.client_cpu_seconds / self.run.seconds
+
+    @property
+    def client_saturated(self) -> bool:
+        return self.client_cores >= CLIENT_SATURATED_CORES
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """CPU time per photo."""
+        return self.server_cpu_seconds * 1000 / len(self.run.transfers)
+
+    def described(self, server: str) -> str:
+        """How many requests, and who used the CPU meanwhile."""
+        run = self.run
+        cores = os.cpu_count() or 1
+        text = (
+            f"{len(run.transfers)} requests in {run.seconds:.1f} s; CPU per photo: {server} "
+            f"{self.server_cpu_ms:.2f} ms ({self.server_cpu_seconds / run.seconds:.2f} "
+            f"cores), curl {run.client_cpu_seconds * 1000 / len(run.transfers):.2f} ms "
+            f"({self.client_cores:.2f} cores), of {cores} cores"
+        )
+        if self.client_saturated:
+            text += "; LOAD GENERATOR SATURATED: curl, not the server, set the pace"
+        return text
+
+
+def web_photo(context: "BenchContext") -> bytes:
+    """The benchmark's 12 MP photo made into an 800x600 JPEG of about 110 KB, the size
+    of a photo shown on a page rather than the one uploaded."""
+    image = Image.open(io.BytesIO(context.photo.data))
+    image.draft("RGB", PHOTO_SIZE)  # decode at a fraction of the size: much faster
+    image = image.convert("RGB").resize(PHOTO_SIZE, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=PHOTO_QUALITY)
+    return buffer.getvalue()
+
+
+def delivery_rows(
+    photo: bytes,
+    key: str,
+    *,
+    media_root: Path,
+    app_url: str,
+    app_pids: list[int],
+    s3: SeaweedS3,
+    bucket: str,
+    cdn: Nginx,
+) -> list[Row]:
+    """Puts `photo` under `key` on the local disk and in the bucket, then fetches it
+    from the CDN, Django and S3: one at a time, then a page's worth at once."""
+    media_file = media_root / key
+    media_file.parent.mkdir(parents=True, exist_ok=True)
+    media_file.write_bytes(photo)
+    s3.client().put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=photo,
+        ContentType="image/jpeg",
+        CacheControl=IMMUTABLE_CACHE_CONTROL,  # as the app stores its photos
+    )
+    cdn_url = f"{cdn.url}/{key}"
+    django_url = f"{app_url}/media/{key}"
+    s3_url = s3.client().generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600
+    )
+    # The bytes themselves, once from each; curl checks every later answer's size.
+    expect_photo(http_get(cdn_url), photo, cache_status="MISS")  # fills the edge's cache
+    expect_photo(http_get(cdn_url), photo, cache_status="HIT")
+    expect_photo(http_get(django_url), photo)
+    expect_photo(http_get(s3_url), photo)
+
+    s3_pids = [s3.process.pid, *child_pids(s3.process.pid)]
+    # Each server's link, processes (for their CPU time) and the X-Cache-Status expected.
+    servers = {
+        "cdn": (cdn_url, nginx_pids(cdn), "HIT"),
+        "django": (django_url, app_pids, None),
+        "s3": (s3_url, s3_pids, None),
+    }
+
+    def series(name: str, in_flight: int, count: int) -> Series:
+        url, pids, cache_status = servers[name]
+        options = {"in_flight": in_flight, "expect_size": len(photo)}
+        curl_gets(url, count=WARM_UP, expect_cache_status=cache_status, **options)
+        cpu_before = cpu_seconds(pids)
+        run = curl_gets(url, count=count, expect_cache_status=cache_status, **options)
+        return Series(run, cpu_seconds(pids) - cpu_before)
+
+    single = {name: series(name, 1, ONE_AT_A_TIME) for name in servers}
+    page = {name: series(name, PAGE_AT_ONCE, PAGE_REQUESTS) for name in servers}
+    return one_at_a_time_rows(single, len(photo)) + page_at_once_rows(page)
+
+
+def one_at_a_time_rows(single: dict[str, Series], size: int) -> list[Row]:
+    django, cdn, s3 = single["django"], single["cdn"], single["s3"]
+    how = f"{ONE_AT_A_TIME} sequential GETs by curl, a new connection each"
+    return [
+        Row(
+            "photo via Django /media/ p50",
+            django.p50,
+            "ms",
+            f"{size / 1000:.0f} KB JPEG, django.views.static.serve from MEDIA_ROOT via "
+            f"gunicorn; {how}",
+        ),
+        Row(
+            "photo via CDN, cache HIT p50",
+            cdn.p50,
+            "ms",
+            f"the same bytes from nginx proxy_cache in front of SeaweedFS S3 "
+            f"(X-Cache-Status: HIT); {how}",
+            baseline=django.p50,
+            baseline_name="Django",
+        ),
+        Row(
+            "photo via S3 presigned URL p50",
+            s3.p50,
+            "ms",
+            f"the same bytes straight from SeaweedFS's S3 API (what the app links without "
+            f"a CDN, on S3); {how}",
+            baseline=django.p50,
+            baseline_name="Django",
+        ),
+        Row(
+            "photo CDN speed-up, one at a time",
+            django.p50 / cdn.p50,
+            "x",
+            f"Django p50 / CDN HIT p50; vs S3 {s3.p50 / cdn.p50:.2f}x; no target: one "
+            f"request on loopback is mostly TCP setup and client work, and there is no "
+            f"distance to the user for an edge to save",
+        ),
+    ]
+
+
+def page_at_once_rows(page: dict[str, Series]) -> list[Row]:
+    django, cdn, s3 = page["django"], page["cdn"], page["s3"]
+    at_once = f"{PAGE_AT_ONCE} at once"
+    how = (
+        f"closed loop, {PAGE_AT_ONCE} requests in flight (a history page's photos) from "
+        f"one curl, a new connection each, each sent as soon as one is answered"
+    )
+    speed_up_how = (
+        f"Django p50 / CDN HIT p50 (the origin of the embedded default, as the issue asks); "
+        f"vs S3 {s3.p50 / cdn.p50:.2f}x; rate {cdn.run.requests_per_second:.0f} vs "
+        f"{django.run.requests_per_second:.0f} req/s"
+    )
+    if cdn.client_saturated:
+        speed_up_how += "; the CDN's side was capped by curl: its real speed-up is higher"
+    if django.client_saturated:
+        speed_up_how += "; DJANGO'S SIDE WAS CAPPED BY CURL: this ratio overstates the CDN"
+    return [
+        Row(
+            f"photo via Django, {at_once} p50",
+            django.p50,
+            "ms",
+            f"{how}; gunicorn 2 sync workers; {django.described('gunicorn')}",
+        ),
+        Row(f"photo via Django, {at_once} p95", django.p95, "ms", "the same requests"),
+        Row(
+            f"photo via CDN HIT, {at_once} p50",
+            cdn.p50,
+            "ms",
+            f"the same load on nginx's cache; {cdn.described('nginx')}",
+            baseline=django.p50,
+            baseline_name="Django",
+        ),
+        Row(
+            f"photo via CDN HIT, {at_once} p95",
+            cdn.p95,
+            "ms",
+            "the same requests",
+            baseline=django.p95,
+            baseline_name="Django",
+        ),
+        Row(
+            f"photo via S3 presigned, {at_once} p50",
+            s3.p50,
+            "ms",
+            f"the same load on SeaweedFS; {s3.described('weed mini')}",
+            baseline=django.p50,
+            baseline_name="Django",
+        ),
+        Row(
+            f"photo CDN speed-up, {at_once}",
+            django.p50 / cdn.p50,
+            "x",
+            speed_up_how,
+            target=Target(CDN_SPEED_UP_TARGET, f"≥ {CDN_SPEED_UP_TARGET:.0f}x", True),
+        ),
+        Row(
+            f"photo server CPU saving, {at_once}",
+            django.server_cpu_ms / cdn.server_cpu_ms,
+            "x",
+            f"gunicorn CPU per photo / nginx CPU per photo ({django.server_cpu_ms:.2f} / "
+            f"{cdn.server_cpu_ms:.2f} ms, user+system of all their processes from /proc): "
+            f"the app-server capacity a CDN frees; informational, no target",
+        ),
+    ]
+
+
+def expect_photo(answer: Response, photo: bytes, *, cache_status: str | None = None) -> None:
+    if answer.status != 200 or answer.body != photo:
+        raise BadAnswer(f"{answer.status} with {len(answer.body)} bytes, not the photo stored")
+    if cache_status and answer.headers.get("X-Cache-Status") != cache_status:
+        status = answer.headers.get("X-Cache-Status")
+        raise BadAnswer(f"CDN cache status {status}, expected {cache_status}")
+
+
+def nginx_pids(nginx: Nginx) -> list[int]:
+    """The master first, then its workers (and cache manager)."""
+    master = nginx.process.pid
+    return [master, *child_pids(master)]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        # The fields after the command name, which may itself hold spaces or ")".
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
