@@ -1,15 +1,17 @@
-"""Many GETs of one URL by curl: a load generator fast enough not to set the pace.
+"""Many GETs of one URL by curl: a cheaper load generator than Python threads.
 
 bench/load.py's client threads share Python's interpreter lock. That is fine for the
-API, where the server takes milliseconds, but nginx serves a cached photo in about a
-tenth of a millisecond: at 24 requests in flight the Python client used a whole core
-and both servers looked equally fast, limited by the client rather than by themselves.
-curl (C, libcurl) keeps up to `in_flight` transfers going from one process, each on
-a new connection as in bench/load.py (gunicorn's sync workers close every connection
-anyway), and writes one line per transfer: status, size, time and X-Cache-Status.
+API, where the server takes milliseconds, but nginx serves a cached photo with about
+0.05 ms of CPU: at 24 requests in flight the Python client used a whole core and set
+the pace for every server alike. curl (C, libcurl) costs less per request, but on
+this machine it shares the same 2 cores with the server, so it can still be what
+limits a fast server: CurlRun.mean_in_flight tells how many requests really were
+in flight, and a caller must look at it before trusting a "24 at once" figure.
 
-The bodies go to /dev/null. Callers compare the bytes of one answer themselves;
-every transfer's status and size are checked here.
+Each transfer opens a new connection ("Connection: close"), as bench/load.py does and
+as gunicorn's sync workers require anyway. curl writes one line per transfer (status,
+size, time, error, X-Cache-Status); the bodies go to /dev/null. Callers compare the
+bytes of one answer themselves; every transfer's status and size are checked here.
 """
 
 import resource
@@ -17,9 +19,18 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from statistics import fmean
 
-# One line per transfer. The header comes last: it is empty when the server sends none.
-WRITE_OUT = "%{http_code} %{size_download} %{time_total} %header{x-cache-status}\\n"
+# One line per transfer, its fields separated by tabs (curl turns \t and \n into them);
+# an absent header or error message is an empty field.
+FIELDS = [
+    "%{http_code}",
+    "%{size_download}",
+    "%{time_total}",
+    "%header{x-cache-status}",
+    "%{errormsg}",
+]
+WRITE_OUT = r"\t".join(FIELDS) + r"\n"
 TRANSFER_TIMEOUT_SECONDS = 10
 
 
@@ -29,10 +40,11 @@ class CurlError(RuntimeError):
 
 @dataclass(frozen=True)
 class Transfer:
-    status: int
+    status: int  # 0 when no HTTP answer came
     size: int
     ms: float  # from the start of this transfer (its connection) to its last byte
     cache_status: str  # X-Cache-Status, "" when absent
+    error: str  # curl's reason when the transfer failed, "" otherwise
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,12 @@ class CurlRun:
     def requests_per_second(self) -> float:
         return len(self.transfers) / self.seconds
 
+    @property
+    def mean_in_flight(self) -> float:
+        """Requests in flight on average (Little's law: rate x mean time per request).
+        Below the number asked for, curl's own work between transfers set the pace."""
+        return self.requests_per_second * fmean(self.latencies_ms) / 1000
+
 
 def curl_gets(
     url: str,
@@ -59,20 +77,24 @@ def curl_gets(
     expect_cache_status: str | None = None,
     timeout_seconds: float = 60,
 ) -> CurlRun:
-    """GETs `url` `count` times, `in_flight` at once (closed loop: the next starts when
-    one ends); raises CurlError unless every answer is a 200 of `expect_size` bytes
-    (and, if given, carries `expect_cache_status`)."""
+    """GETs `url` `count` times, at most `in_flight` at once (closed loop: the next one
+    starts when one ends); raises CurlError unless every answer is a 200 of
+    `expect_size` bytes (and, if given, carries `expect_cache_status`)."""
     curl = shutil.which("curl")
     if curl is None:
         raise CurlError("curl is not installed: scripts/install-system-packages --test")
-    if '"' in url:
-        raise CurlError(f"a URL with a double quote cannot go into curl's config: {url}")
     # The URLs go in as a config file on stdin: thousands would not fit a command line.
-    config = f'url = "{url}"\noutput = "/dev/null"\n' * count
+    # In its quoted strings a backslash starts an escape, as in C.
+    quoted = url.replace("\\", "\\\\").replace('"', '\\"')
+    config = f'url = "{quoted}"\noutput = "/dev/null"\n' * count
+    # --parallel-immediate: open connections at once, rather than wait to see whether
+    # an existing one could carry the request too (HTTP/2 multiplexing); that wait
+    # would count in the transfer's time.
     parallel = ["--parallel", "--parallel-immediate", "--parallel-max", str(in_flight)]
     command = [
         curl,
-        "--silent", "--show-error",
+        "--silent",
+        "--globoff",  # [] and {} in a URL are characters, not curl's URL patterns
         "--noproxy", "*",  # loopback only, whatever HTTP_PROXY says
         "--header", "Connection: close",
         "--max-time", str(TRANSFER_TIMEOUT_SECONDS),
@@ -88,29 +110,35 @@ def curl_gets(
     )
     seconds = time.perf_counter() - started
     client_cpu_seconds = children_cpu_seconds() - cpu_before
-    if finished.returncode != 0:
-        raise CurlError(f"curl exited with {finished.returncode}: {finished.stderr[:300]}")
 
     transfers = [parse(line) for line in finished.stdout.splitlines()]
-    if len(transfers) != count:
-        raise CurlError(f"{len(transfers)} transfers reported, {count} asked for")
     for transfer in transfers:
-        if transfer.status != 200 or transfer.size != expect_size:
-            raise CurlError(
-                f"GET {url}: {transfer.status} with {transfer.size} bytes, "
-                f"expected 200 with {expect_size}"
-            )
-        if expect_cache_status and transfer.cache_status != expect_cache_status:
-            raise CurlError(
-                f"GET {url}: X-Cache-Status {transfer.cache_status!r}, "
-                f"expected {expect_cache_status}"
-            )
+        check(transfer, url, expect_size, expect_cache_status)
+    if finished.returncode != 0 or len(transfers) != count:
+        raise CurlError(
+            f"curl exited with {finished.returncode} after {len(transfers)} of {count} "
+            f"transfers: {finished.stderr[:300]}"
+        )
     return CurlRun(transfers, seconds, client_cpu_seconds)
 
 
 def parse(line: str) -> Transfer:
-    status, size, seconds, *cache_status = line.split()
-    return Transfer(int(status), int(size), float(seconds) * 1000, "".join(cache_status))
+    status, size, seconds, cache_status, error = line.split("\t")
+    return Transfer(int(status), int(size), float(seconds) * 1000, cache_status, error)
+
+
+def check(transfer: Transfer, url: str, expect_size: int, expect_cache_status: str | None) -> None:
+    if transfer.error:
+        raise CurlError(f"GET {url}: {transfer.error}")
+    if transfer.status != 200 or transfer.size != expect_size:
+        raise CurlError(
+            f"GET {url}: {transfer.status} with {transfer.size} bytes, "
+            f"expected 200 with {expect_size}"
+        )
+    if expect_cache_status and transfer.cache_status != expect_cache_status:
+        raise CurlError(
+            f"GET {url}: X-Cache-Status {transfer.cache_status!r}, expected {expect_cache_status}"
+        )
 
 
 def children_cpu_seconds() -> float:

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from bench.curl import CurlError, curl_gets
+from tests.servers.net import free_port
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def test_every_transfer_is_counted_timed_and_checked(cached_object):
     assert all(0 < t.ms < 10_000 for t in run.transfers)
     assert run.seconds > 0
     assert run.requests_per_second > 0
+    assert 0 < run.mean_in_flight <= 4  # never more than asked for
     # curl's own CPU time is measured: it is what tells a saturated client.
     assert run.client_cpu_seconds > 0
 
@@ -41,8 +43,13 @@ def test_an_answer_of_another_size_is_refused(cached_object):
 
 
 def test_an_error_status_is_refused(cdn_server):
-    with pytest.raises(CurlError, match="404"):
+    with pytest.raises(CurlError, match=": 404 with"):
         curl_gets(f"{cdn_server.url}/bench-curl/no-such-object", count=2, expect_size=0)
+
+
+def test_a_failed_transfer_is_refused_with_curls_reason():
+    with pytest.raises(CurlError, match="connect"):
+        curl_gets(f"http://127.0.0.1:{free_port()}/photo.jpg", count=2, expect_size=0)
 
 
 def test_a_cache_miss_is_refused_where_a_hit_is_expected(s3_server, public_bucket, cdn_server):
