@@ -5,12 +5,12 @@ API, where the server takes milliseconds, but nginx serves a cached photo with a
 0.05 ms of CPU: at 24 requests in flight the Python client used a whole core and set
 the pace for every server alike. curl (C, libcurl) costs less per request, but on
 this machine it shares the same 2 cores with the server, so it can still be what
-limits a fast server: CurlRun.mean_in_flight tells how many requests really were
-in flight, and a caller must look at it before trusting a "24 at once" figure.
+limits a fast server: CurlRun.mean_in_flight tells how many requests were in flight
+(at least), and a caller must look at it before trusting a "24 at once" figure.
 
 Each transfer opens a new connection ("Connection: close"), as bench/load.py does and
 as gunicorn's sync workers require anyway. curl writes one line per transfer (status,
-size, time, error, X-Cache-Status); the bodies go to /dev/null. Callers compare the
+size, time, X-Cache-Status, error); the bodies go to /dev/null. Callers compare the
 bytes of one answer themselves; every transfer's status and size are checked here.
 """
 
@@ -64,7 +64,10 @@ class CurlRun:
     @property
     def mean_in_flight(self) -> float:
         """Requests in flight on average (Little's law: rate x mean time per request).
-        Below the number asked for, curl's own work between transfers set the pace."""
+
+        A slight underestimate: `seconds` also holds curl's start (about 10 ms) and the
+        last transfers, when fewer are left than asked for; over a 2 s series, a few
+        percent. Far below the number asked for, curl's own work set the pace."""
         return self.requests_per_second * fmean(self.latencies_ms) / 1000
 
 
@@ -93,7 +96,7 @@ def curl_gets(
     parallel = ["--parallel", "--parallel-immediate", "--parallel-max", str(in_flight)]
     command = [
         curl,
-        "--silent",
+        "--silent", "--show-error",  # no progress meter, but errors on stderr
         "--globoff",  # [] and {} in a URL are characters, not curl's URL patterns
         "--noproxy", "*",  # loopback only, whatever HTTP_PROXY says
         "--header", "Connection: close",
@@ -104,10 +107,13 @@ def curl_gets(
     ]  # fmt: skip
     cpu_before = children_cpu_seconds()
     started = time.perf_counter()
-    # run() kills curl if the timeout passes or Ctrl-C arrives.
-    finished = subprocess.run(
-        command, input=config, capture_output=True, text=True, timeout=timeout_seconds
-    )
+    try:
+        # run() kills curl if the timeout passes or Ctrl-C arrives.
+        finished = subprocess.run(
+            command, input=config, capture_output=True, text=True, timeout=timeout_seconds
+        )
+    except subprocess.TimeoutExpired:
+        raise CurlError(f"{count} GETs of {url} took over {timeout_seconds} s") from None
     seconds = time.perf_counter() - started
     client_cpu_seconds = children_cpu_seconds() - cpu_before
 

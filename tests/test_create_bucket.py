@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
+from history.management.commands.create_bucket import location
 from tests.servers.net import LOOPBACK
 from tests.servers.nginx import CDN_SOURCE_ADDRESS
 from tests.storages import s3_storages
@@ -83,4 +84,20 @@ def test_local_storage_is_refused_with_a_clear_error(settings):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
     with pytest.raises(CommandError, match="set AWS_STORAGE_BUCKET_NAME"):
+        create_bucket()
+
+
+def test_outside_us_east_1_the_region_is_named():
+    # The tests' S3 server runs in us-east-1, so this is checked without it.
+    assert location("eu-central-1") == {
+        "CreateBucketConfiguration": {"LocationConstraint": "eu-central-1"}
+    }
+    assert location("us-east-1") == location(None) == {}
+
+
+def test_an_s3_refusal_is_a_clear_command_error(settings, s3_server):
+    storages = s3_storages(s3_server, f"created-{secrets.token_hex(4)}")
+    storages["default"]["OPTIONS"]["secret_key"] = "not-the-servers-secret"
+    settings.STORAGES = storages
+    with pytest.raises(CommandError, match="S3 refused or failed for bucket created-"):
         create_bucket()
