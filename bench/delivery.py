@@ -34,8 +34,9 @@ from bench.load import BadAnswer
 from bench.table import Row, Target
 from bench.timing import median, percentile
 from birdai.storage import IMMUTABLE_CACHE_CONTROL
-from tests.servers import Nginx, SeaweedS3, child_pids
+from tests.servers import Gunicorn, Nginx, SeaweedS3, cpu_seconds
 from tests.servers.net import Response, http_get
+from tests.servers.process import ServerProcess
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -114,8 +115,7 @@ def delivery_rows(
     key: str,
     *,
     media_root: Path,
-    app_url: str,
-    app_pids: list[int],
+    app: Gunicorn,
     s3: SeaweedS3,
     bucket: str,
     cdn: Nginx,
@@ -133,7 +133,7 @@ def delivery_rows(
         CacheControl=IMMUTABLE_CACHE_CONTROL,  # as the app stores its photos
     )
     cdn_url = f"{cdn.url}/{key}"
-    django_url = f"{app_url}/media/{key}"
+    django_url = f"{app.url}/media/{key}"
     s3_url = s3.client().generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600
     )
@@ -143,26 +143,25 @@ def delivery_rows(
     expect_photo(http_get(django_url), photo)
     expect_photo(http_get(s3_url), photo)
 
-    s3_pids = [s3.process.pid, *child_pids(s3.process.pid)]
-    # Each server's link, processes (for their CPU time) and the X-Cache-Status expected.
+    # Each server's link, the server (for its CPU time) and the X-Cache-Status expected.
     servers = {
-        "cdn": (cdn_url, nginx_pids(cdn), "HIT"),
-        "django": (django_url, app_pids, None),
-        "s3": (s3_url, s3_pids, None),
+        "cdn": (cdn_url, cdn, "HIT"),
+        "django": (django_url, app, None),
+        "s3": (s3_url, s3, None),
     }
 
     def series(name: str, in_flight: int, count: int | None = None) -> Series:
         """`count` requests, or (None) as many as take about PAGE_SECONDS."""
-        url, pids, cache_status = servers[name]
+        url, server, cache_status = servers[name]
         options = {"in_flight": in_flight, "expect_size": len(photo)}
         warm_up_count = WARM_UP if count else PAGE_WARM_UP
         warm_up = curl_gets(url, count=warm_up_count, expect_cache_status=cache_status, **options)
         if count is None:
             count = int(warm_up.requests_per_second * PAGE_SECONDS)
             count = min(max(count, MIN_REQUESTS), MAX_REQUESTS)
-        cpu_before = cpu_seconds(pids)
+        cpu_before = total_cpu_seconds(server)
         run = curl_gets(url, count=count, expect_cache_status=cache_status, **options)
-        return Series(run, cpu_seconds(pids) - cpu_before)
+        return Series(run, total_cpu_seconds(server) - cpu_before)
 
     single = {name: series(name, 1, ONE_AT_A_TIME) for name in servers}
     page = {name: series(name, PAGE_AT_ONCE) for name in servers}
@@ -273,17 +272,5 @@ def expect_photo(answer: Response, photo: bytes, *, cache_status: str | None = N
         raise BadAnswer(f"CDN cache status {status}, expected {cache_status}")
 
 
-def nginx_pids(nginx: Nginx) -> list[int]:
-    """The master first, then its workers (and cache manager)."""
-    master = nginx.process.pid
-    return [master, *child_pids(master)]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (/proc/<pid>/stat)."""
-    ticks = 0
-    for pid in pids:
-        # The fields after the command name, which may itself hold spaces or ")".
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
+def total_cpu_seconds(server: ServerProcess) -> float:
+    return sum(cpu_seconds(pid) for pid in server.pids())

@@ -24,7 +24,13 @@ from tests.servers.net import (
 )
 from tests.servers.nginx import Nginx, cdn_config, load_balancer_config
 from tests.servers.postgres import PostgresCluster
-from tests.servers.process import ServerStartError, child_pids, pss_bytes, rss_bytes
+from tests.servers.process import (
+    ServerStartError,
+    child_pids,
+    cpu_seconds,
+    pss_bytes,
+    rss_bytes,
+)
 from tests.servers.seaweed import SeaweedS3
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "ServerStartError",
     "cdn_config",
     "child_pids",
+    "cpu_seconds",
     "free_port",
     "free_ports",
     "http_get",

@@ -62,8 +62,3 @@ class Gunicorn(ServerProcess):
         if self.workers and len(child_pids(self.process.pid)) < self.workers:
             return False
         return http_status(self.health_url) == 200
-
-    def pids(self) -> list[int]:
-        """The master first, then its workers."""
-        master = self.process.pid
-        return [master, *child_pids(master)]

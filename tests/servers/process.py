@@ -59,6 +59,12 @@ class ServerProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def pids(self) -> list[int]:
+        """The server's process first, then those it started (gunicorn's or nginx's
+        workers): all of them, for measuring their memory or CPU time."""
+        main = self.process.pid
+        return [main, *child_pids(main)]
+
     def start(self) -> Self:
         if self.running:
             return self
@@ -152,6 +158,14 @@ def child_pids(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(child) for child in (task / "children").read_text().split()]
     return children
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    # The fields after the command name, which may itself hold spaces or ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int) -> int:
