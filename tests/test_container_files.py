@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_config
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -255,3 +257,65 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".git", ".venv", ".env", "var"):
         assert entry in ignored
+
+
+# --- The reverse proxy (issue #12, finding 3) ----------------------------------------
+
+
+def test_gunicorn_is_reached_only_through_the_proxy(stack):
+    services = stack["services"]
+    assert not services["web"].get("ports"), "the app servers must not publish a port"
+    environment = services["proxy"]["environment"]
+    assert environment["PROXY_UPSTREAM_SERVERS"] == "server web:8000;"
+    [published] = services["proxy"]["ports"]
+    assert (published["host_ip"], published["target"]) == ("127.0.0.1", 80)
+    assert environment["PROXY_LISTEN"] == "80"
+
+
+def test_the_proxy_containers_defaults_are_the_tests_settings(stack):
+    """One set of limits, whether the proxy runs in compose or in the tests."""
+    environment = stack["services"]["proxy"]["environment"]
+    assert {name: environment[name] for name in PROXY_SETTINGS} == PROXY_SETTINGS
+    used = set(re.findall(r"\$\{(PROXY_[A-Z0-9_]+)\}", PROXY_TEMPLATE.read_text()))
+    assert used == set(PROXY_SETTINGS) | {"PROXY_LISTEN", "PROXY_UPSTREAM_SERVERS"}
+
+
+def test_the_proxy_settings_are_documented_in_env_example():
+    documented = set(re.findall(r"^(PROXY_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert documented == set(PROXY_SETTINGS)
+
+
+def test_the_container_renders_the_template_as_the_tests_do(tmp_path):
+    """docker/nginx/start-proxy.sh (envsubst) and tests/servers/nginx.py (Python) give
+    the same nginx.conf; nginx itself is a stand-in here that only checks the file."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "nginx").write_text('#!/bin/sh\necho "nginx $*"\n')
+    (fake_bin / "nginx").chmod(0o755)
+    upstreams = ["web:8000"]
+    env = {
+        "PATH": f"{fake_bin}:/usr/bin:/bin",
+        **PROXY_SETTINGS,
+        "PROXY_LISTEN": "80",
+        "PROXY_UPSTREAM_SERVERS": "        server web:8000;",
+        # Not a PROXY_ name: must stay as it is, like nginx's own $variables.
+        "HOME": "/should-not-appear",
+    }
+    config = tmp_path / "proxy.conf"
+    result = run(
+        "sh", ROOT / "docker/nginx/start-proxy.sh", PROXY_TEMPLATE, config, "/var/cache/nginx/",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"nginx -p /var/cache/nginx/ -c {config}")
+    assert config.read_text() == load_balancer_config("80", upstreams)
+
+
+def test_the_container_refuses_to_start_with_a_setting_missing(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PROXY_LISTEN": "80"}
+    result = run(
+        "sh", ROOT / "docker/nginx/start-proxy.sh", PROXY_TEMPLATE, tmp_path / "proxy.conf",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "${PROXY_LOGIN_RATE}" in result.stderr

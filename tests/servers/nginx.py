@@ -6,14 +6,16 @@ prefix, the server's temporary directory.
 """
 
 import os
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from tests.servers.net import LOOPBACK, free_port, tcp_port_open
 from tests.servers.process import ServerProcess, ServerStartError
 
+# Around an `http_config` (the CDN's): a whole nginx.conf.
 MAIN_CONFIG = """\
-{user_directive}
 worker_processes 2;
 pid nginx.pid;
 error_log stderr warn;
@@ -36,46 +38,53 @@ http {{
 """
 
 
-def load_balancer_config(
-    listen: str, upstreams: Sequence[str], *, max_body_size: str = "25m"
-) -> str:
-    """Round-robin over app servers ("host:port"), caching what the app marks cacheable."""
+# The reverse proxy's one configuration, for the tests as for docker-compose.yml and
+# the AWS guide (which fill in the same ${PROXY_...} names from the environment).
+PROXY_TEMPLATE = Path(__file__).resolve().parents[2] / "docker" / "nginx" / "proxy.conf.template"
+
+# The proxy's settings and their defaults. docker-compose.yml gives the proxy container
+# the same defaults (tests/test_container_files.py checks); .env.example explains them.
+PROXY_SETTINGS = {
+    "PROXY_WORKER_CONNECTIONS": "4096",
+    "PROXY_CONNECTIONS_PER_ADDRESS": "256",
+    "PROXY_LOGIN_RATE": "10r/s",
+    "PROXY_LOGIN_BURST": "100",
+    "PROXY_SIGNUP_RATE": "5r/s",
+    "PROXY_SIGNUP_BURST": "100",
+    "PROXY_UPLOAD_RATE": "30r/s",
+    "PROXY_UPLOAD_BURST": "150",
+    "PROXY_CLASSIFY_RATE": "30r/s",
+    "PROXY_CLASSIFY_BURST": "150",
+    "PROXY_MAX_BODY_SIZE": "25m",
+    "PROXY_REAL_IP_FROM": "unix:",
+    "PROXY_DEBUG_UPSTREAM": "false",
+}
+TEMPLATE_NAME = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """${NAME} replaced as envsubst does; a name without a value is an error here."""
+    missing = set(TEMPLATE_NAME.findall(template)) - set(values)
+    if missing:
+        raise KeyError(f"no value for {sorted(missing)}")
+    return TEMPLATE_NAME.sub(lambda match: values[match.group(1)], template)
+
+
+def load_balancer_config(listen: str, upstreams: Sequence[str], **settings: str) -> str:
+    """The whole nginx.conf of the reverse proxy: round-robin over app servers
+    ("host:port"), with the per-address limits of PROXY_SETTINGS, overridden by
+    `settings` given by their names (PROXY_LOGIN_RATE="2r/s")."""
+    unknown = set(settings) - set(PROXY_SETTINGS)
+    if unknown:
+        raise KeyError(f"not a proxy setting: {sorted(unknown)}")
     servers = "\n".join(f"        server {address};" for address in upstreams)
-    return f"""
-    upstream app_servers {{
-        # Shared memory, so all nginx workers take turns over one list of servers and
-        # share what they learn about a server that stopped answering.
-        zone app_servers 64k;
-{servers}
-    }}
-
-    # A response is cached only when the app allows it (Cache-Control: max-age=...).
-    proxy_cache_path app_cache levels=1:2 keys_zone=app_cache:10m max_size=256m
-                     inactive=10m use_temp_path=off;
-
-    server {{
-        listen {listen};
-        # nginx reads a whole upload before passing it on, so a slow client does not
-        # hold a gunicorn worker; above this size it answers 413 itself.
-        client_max_body_size {max_body_size};
-
-        location / {{
-            proxy_pass http://app_servers;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # A stopped app server is skipped quickly; the request goes to the next one.
-            proxy_connect_timeout 2s;
-            proxy_cache app_cache;
-            # Requests for a page that is being fetched wait for that fetch, so many
-            # clients asking at once cost the app one request (and none see a MISS
-            # just because the first copy is still being written).
-            proxy_cache_lock on;
-            add_header X-Cache-Status $upstream_cache_status always;
-            add_header X-Upstream $upstream_addr always;
-        }}
-    }}
-"""
+    values = {
+        **PROXY_SETTINGS,
+        **settings,
+        "PROXY_LISTEN": listen,
+        "PROXY_UPSTREAM_SERVERS": servers,
+    }
+    return fill_template(PROXY_TEMPLATE.read_text(), values)
 
 
 # The address the CDN stand-in connects to S3 from (nginx `proxy_bind`). A bucket policy
@@ -136,19 +145,22 @@ def cdn_config(
 class Nginx(ServerProcess):
     name = "nginx"
 
-    def __init__(self, http_config: str, *, port: int) -> None:
-        """`http_config` goes inside http {...} and must listen on 127.0.0.1:`port`."""
+    def __init__(self, http_config: str = "", *, port: int, whole_config: str = "") -> None:
+        """`http_config` goes inside http {...}, or `whole_config` is the whole nginx.conf;
+        either must listen on 127.0.0.1:`port`."""
         super().__init__()
-        self.http_config = http_config
+        self.config = whole_config or MAIN_CONFIG.format(http_config=http_config)
         self.port = port
         self.url = f"http://{LOOPBACK}:{port}"
         self.config_path = self.workdir / "nginx.conf"
 
     @classmethod
-    def load_balancer(cls, upstreams: Sequence[str], *, max_body_size: str = "25m") -> "Nginx":
+    def load_balancer(cls, upstreams: Sequence[str], **settings: str) -> "Nginx":
+        """The reverse proxy (docker/nginx/proxy.conf.template); `settings` as in
+        load_balancer_config."""
         port = free_port()
-        config = load_balancer_config(f"{LOOPBACK}:{port}", upstreams, max_body_size=max_body_size)
-        return cls(config, port=port)
+        config = load_balancer_config(f"{LOOPBACK}:{port}", upstreams, **settings)
+        return cls(port=port, whole_config=config)
 
     @classmethod
     def cdn(
@@ -172,10 +184,8 @@ class Nginx(ServerProcess):
     def before_first_start(self) -> None:
         # As root, nginx would run its workers as an unprivileged user, who cannot
         # enter the private temp dir to write the cache. Fine in a test, not in production.
-        user_directive = "user root;" if os.geteuid() == 0 else ""
-        self.config_path.write_text(
-            MAIN_CONFIG.format(user_directive=user_directive, http_config=self.http_config)
-        )
+        user_directive = "user root;\n" if os.geteuid() == 0 else ""
+        self.config_path.write_text(user_directive + self.config)
 
     def command(self) -> list[str]:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
