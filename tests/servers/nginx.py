@@ -42,23 +42,19 @@ http {{
 # the AWS guide (which fill in the same ${PROXY_...} names from the environment).
 PROXY_TEMPLATE = Path(__file__).resolve().parents[2] / "docker" / "nginx" / "proxy.conf.template"
 
-# The proxy's settings and their defaults. docker-compose.yml gives the proxy container
-# the same defaults (tests/test_container_files.py checks); .env.example explains them.
-PROXY_SETTINGS = {
-    "PROXY_WORKER_CONNECTIONS": "4096",
-    "PROXY_CONNECTIONS_PER_ADDRESS": "256",
-    "PROXY_LOGIN_RATE": "10r/s",
-    "PROXY_LOGIN_BURST": "100",
-    "PROXY_SIGNUP_RATE": "5r/s",
-    "PROXY_SIGNUP_BURST": "100",
-    "PROXY_UPLOAD_RATE": "30r/s",
-    "PROXY_UPLOAD_BURST": "150",
-    "PROXY_CLASSIFY_RATE": "30r/s",
-    "PROXY_CLASSIFY_BURST": "150",
-    "PROXY_MAX_BODY_SIZE": "25m",
-    "PROXY_REAL_IP_FROM": "unix:",
-    "PROXY_DEBUG_UPSTREAM": "false",
-}
+# The proxy's settings and their defaults, from the file the AWS guide copies
+# (docker-compose.yml has the same defaults: tests/test_container_files.py checks).
+PROXY_DEFAULTS = PROXY_TEMPLATE.parent / "proxy.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines, as docker's --env-file reads them (# lines are comments)."""
+    lines = path.read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {name: value for name, value in pairs}
+
+
+PROXY_SETTINGS = read_env_file(PROXY_DEFAULTS)
 TEMPLATE_NAME = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
