@@ -125,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis":
     sslmode = env_str("DATABASE_SSLMODE")
     if sslmode:
         DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
+    # --- TLS to the database: whose certificates to trust (issue #12) ---
+    # With DATABASE_SSLMODE=verify-full, the server's certificate must be signed by a CA
+    # in this file and name the host connected to (RDS: its CA bundle, docs/deploy-aws.md).
+    sslrootcert = env_str("DATABASE_SSLROOTCERT")
+    if sslrootcert:
+        DATABASES["default"]["OPTIONS"]["sslrootcert"] = sslrootcert
     # A web app's queries are short, so two PostgreSQL features meant for long reports
     # cost more than they save here (measured, `make bench`, 1,000,000 rows): JIT spent
     # 170 ms compiling a 0.7 s query, and starting parallel workers made a user's map
