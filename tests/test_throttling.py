@@ -8,6 +8,8 @@ gunicorn workers and show that both count in the one shared counter.
 
 import json
 import re
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
@@ -26,7 +28,9 @@ from django.test import RequestFactory, override_settings
 from accounts.models import ApiToken
 from birdai.env import env_rate, rate_window_seconds
 from tests.servers import Gunicorn
-from tests.servers.net import http_get, http_request
+from tests.servers.gunicorn import PROJECT_ROOT
+from tests.servers.net import free_port, http_get, http_request
+from throttling.file_cache import CountingFileCache
 from throttling.limits import CLASSIFY, NEW_TOKEN, SIGNUP, UPLOAD, Limit, count
 
 pytestmark = pytest.mark.django_db
@@ -308,6 +312,54 @@ def test_a_bad_rate_setting_stops_the_start(monkeypatch, value):
     monkeypatch.setenv("SOME_RATE", value)
     with pytest.raises(ImproperlyConfigured, match="SOME_RATE"):
         env_rate("SOME_RATE", "1/m")
+
+
+# --- the counters themselves ---------------------------------------------------------
+
+
+COUNTING_PROCESS = """
+import sys
+from throttling.file_cache import CountingFileCache
+
+cache = CountingFileCache(sys.argv[1], {})
+for _ in range(int(sys.argv[2])):
+    if not cache.add("counter", 1, 600):
+        cache.incr("counter")
+"""
+
+
+def test_file_counters_lose_no_count_between_processes(tmp_path):
+    # As gunicorn's workers do: separate processes counting in one key at once.
+    # Django's own FileBasedCache reads, then writes, and loses counts here.
+    location = str(tmp_path / "throttle")
+    command = [sys.executable, "-c", COUNTING_PROCESS, location, "200"]
+    processes = [subprocess.Popen(command, cwd=PROJECT_ROOT) for _ in range(4)]
+    assert [process.wait(timeout=120) for process in processes] == [0] * 4
+    assert CountingFileCache(location, {}).get("counter") == 800
+
+
+def test_file_counters_keep_their_expiry_when_counted(tmp_path):
+    cache = CountingFileCache(str(tmp_path), {"TIMEOUT": 5})
+    cache.add("counter", 1, timeout=3600)
+    cache.incr("counter")
+    # Django's incr() saves with the default timeout (5 s here): the hour would be lost.
+    assert cache._read("counter", None)[0] > time.time() + 3500
+    assert cache.get("counter") == 2
+
+
+def test_requests_go_on_when_redis_is_down(onnx_model, tmp_path):
+    # Fail open: an unreachable Redis must not turn every request into an error.
+    env = {
+        "BIRDAI_VAR_DIR": str(tmp_path),
+        "CLASSIFIER_ONNX_PATH": str(onnx_model),
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+    }
+    with Gunicorn(env, workers=1) as app:
+        answer = http_request("POST", app.url + "/api/v1/classify")
+        log = app.log_path.read_text()
+    assert answer.status == 400, answer.body
+    assert json.loads(answer.body)["error"] == "missing_image"
+    assert "Connection refused" in log or "Error" in log  # and it says so
 
 
 # --- two gunicorn workers share one counter -------------------------------------------
