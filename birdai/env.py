@@ -71,7 +71,6 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 # "N/period" as django-ratelimit reads it: 5/m, 300/h, 100/10m (s, m, h or d).
 RATE_PATTERN = re.compile(r"(?P<count>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])")
-RATE_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def env_rate(name: str, default: str) -> str:
@@ -83,8 +82,3 @@ def env_rate(name: str, default: str) -> str:
             f"{name}={value!r} is not a rate: write requests/period, e.g. 120/m, 300/h, 100/10m."
         )
     return value
-
-
-def rate_window_seconds(rate: str) -> int:
-    match = RATE_PATTERN.fullmatch(rate)
-    return int(match["multiplier"] or 1) * RATE_UNIT_SECONDS[match["unit"]]

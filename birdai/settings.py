@@ -20,7 +20,6 @@ from birdai.env import (
     env_list,
     env_rate,
     env_str,
-    rate_window_seconds,
 )
 from birdai.storage import read_cloudfront_key, s3_storage_options
 
@@ -134,21 +133,12 @@ UPLOAD_RATE_PER_ACCOUNT = env_rate("UPLOAD_RATE_PER_ACCOUNT", "60/m")
 # database cache was the other choice: it needs `createcachetable` on every install,
 # and every counted request would take SQLite's one write lock, which uploads need.)
 REDIS_URL = env_str("REDIS_URL")
-THROTTLE_WINDOWS = [
-    rate_window_seconds(rate)
-    for rate in (
-        LOGIN_RATE_PER_ADDRESS,
-        SIGNUP_RATE_PER_ADDRESS,
-        TOKEN_RATE_PER_ACCOUNT,
-        CLASSIFY_RATE_PER_ACCOUNT,
-        CLASSIFY_RATE_PER_ADDRESS,
-        UPLOAD_RATE_PER_ACCOUNT,
-    )
-]
-if REDIS_URL:
-    throttle_cache = {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+
+
+def redis_throttle_cache(url: str) -> dict:
+    return {
+        "BACKEND": "throttling.redis_cache.CountingRedisCache",
+        "LOCATION": url,
         "KEY_PREFIX": "birdai-throttle",
         "OPTIONS": {
             "SOCKET_CONNECT_TIMEOUT": 1,
@@ -158,12 +148,16 @@ if REDIS_URL:
             "IGNORE_EXCEPTIONS": True,
         },
     }
+
+
+if REDIS_URL:
+    throttle_cache = redis_throttle_cache(REDIS_URL)
 else:
     throttle_cache = {
         "BACKEND": "throttling.file_cache.CountingFileCache",
         "LOCATION": str(VAR_DIR / "throttle"),
-        # No counter may expire before its window ends (see file_cache.py).
-        "TIMEOUT": max([*THROTTLE_WINDOWS, LOGIN_LOCKOUT_MINUTES * 60]) + 60,
+        # Every write lists the folder (to cull), so it is kept small; ended windows'
+        # counters are deleted first (file_cache.py). Busier sites use Redis.
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
 CACHES = {
@@ -184,6 +178,8 @@ AXES_CACHE = "throttle"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The right password before the lock-out wipes the earlier wrong ones.
+AXES_RESET_ON_SUCCESS = True
 # The address as the rest of the app reads it (TRUSTED_PROXY_COUNT, below).
 AXES_CLIENT_IP_CALLABLE = "throttling.limits.client_address"
 AXES_LOCKOUT_CALLABLE = "throttling.responses.login_locked_out"

@@ -26,7 +26,8 @@ from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 
 from accounts.models import ApiToken
-from birdai.env import env_rate, rate_window_seconds
+from birdai.env import RATE_PATTERN, env_rate
+from birdai.settings import redis_throttle_cache
 from tests.servers import Gunicorn
 from tests.servers.gunicorn import PROJECT_ROOT
 from tests.servers.net import free_port, http_get, http_request
@@ -46,15 +47,9 @@ def rate_count(setting: str) -> int:
 
 
 def window(setting: str) -> int:
-    return rate_window_seconds(getattr(django_settings, setting))
-
-
-def redis_cache(url: str) -> dict:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-    }
+    """The window's length in seconds: 60 for "120/m", 600 for "100/10m"."""
+    rate = RATE_PATTERN.fullmatch(getattr(django_settings, setting))
+    return int(rate["multiplier"] or 1) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[rate["unit"]]
 
 
 @pytest.fixture(params=["files", "redis"])
@@ -63,7 +58,7 @@ def counters(request, tmp_path):
     if request.param == "redis":
         server = request.getfixturevalue("redis_server")
         server.flush()
-        cache = redis_cache(server.url)
+        cache = redis_throttle_cache(server.url)  # as settings.py makes it
     else:
         cache = {**django_settings.CACHES["throttle"], "LOCATION": str(tmp_path / "throttle")}
     with override_settings(CACHES={**django_settings.CACHES, "throttle": cache}):
@@ -360,6 +355,17 @@ def test_requests_go_on_when_redis_is_down(onnx_model, tmp_path):
     assert answer.status == 400, answer.body
     assert json.loads(answer.body)["error"] == "missing_image"
     assert "Connection refused" in log or "Error" in log  # and it says so
+
+
+def test_log_in_goes_on_when_redis_is_down(client, settings):
+    user("alice")
+    unreachable = redis_throttle_cache(f"redis://127.0.0.1:{free_port()}/0")
+    with override_settings(CACHES={**settings.CACHES, "throttle": unreachable}):
+        AxesProxyHandler.get_implementation(force=True)
+        wrong = log_in(client, "alice", "guess")
+        right = log_in(client, "alice", PASSWORD)
+    assert wrong.status_code == 200  # "wrong user name or password", not a 500
+    assert right.status_code == 302
 
 
 # --- two gunicorn workers share one counter -------------------------------------------
