@@ -60,7 +60,10 @@ def counters(request, tmp_path):
         server.flush()
         cache = redis_throttle_cache(server.url)  # as settings.py makes it
     else:
-        cache = {**django_settings.CACHES["throttle"], "LOCATION": str(tmp_path / "throttle")}
+        cache = {
+            "BACKEND": "throttling.file_cache.CountingFileCache",
+            "LOCATION": str(tmp_path / "throttle"),
+        }
     with override_settings(CACHES={**django_settings.CACHES, "throttle": cache}):
         AxesProxyHandler.get_implementation(force=True)  # it keeps the cache it was given
         yield request.param
