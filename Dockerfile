@@ -93,6 +93,7 @@ COPY accounts/ accounts/
 COPY classifier/ classifier/
 COPY geo/ geo/
 COPY history/ history/
+COPY throttling/ throttling/
 RUN SECRET_KEY=build-only-not-secret BIRDAI_PRODUCTION=false BIRDAI_VAR_DIR=/tmp/var \
     /opt/venv/bin/python manage.py export_onnx --output /model/efficientnet-lite0.onnx
 
@@ -132,14 +133,15 @@ COPY accounts/ accounts/
 COPY classifier/ classifier/
 COPY geo/ geo/
 COPY history/ history/
+COPY throttling/ throttling/
 COPY --from=export /model/efficientnet-lite0.onnx /app/models/efficientnet-lite0.onnx
 
 # Static files are collected into the image (hashed, compressed; served by WhiteNoise).
 # A dummy key and production checks off: settings must load without the real secrets.
 RUN SECRET_KEY=build-only-not-secret BIRDAI_PRODUCTION=false DEBUG=false \
     python manage.py collectstatic --noinput --verbosity 0 \
- && mkdir -p /app/var/media \
- && chown birdai:birdai /app/var/media
+ && mkdir -p /app/var/media /app/var/throttle \
+ && chown birdai:birdai /app/var/media /app/var/throttle
 
 USER 10001:10001
 EXPOSE 8000

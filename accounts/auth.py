@@ -27,3 +27,11 @@ class ApiTokenAuth(HttpBearer):
 # Token first: a script that sends one should not depend on a stray session cookie.
 # django_auth checks the CSRF token for unsafe methods, as a form would.
 user_auth = [ApiTokenAuth(), django_auth]
+
+
+def signed_in_user(request: HttpRequest):
+    """The user a request acts for, by session or by token, or None: for counting work
+    per account (throttling/) on endpoints that anyone may call, such as classify."""
+    if request.user.is_authenticated:
+        return request.user
+    return ApiTokenAuth()(request)

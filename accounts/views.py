@@ -4,26 +4,35 @@ views (accounts/urls.py) with our templates."""
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.forms import NewTokenForm, SignUpForm
 from accounts.models import ApiToken
+from throttling.limits import NEW_TOKEN, SIGNUP, limit_page
 
 
+@limit_page(SIGNUP)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("account")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("account")
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:  # the same name, signed up a moment ago by someone else
+            form.add_unavailable_name_error()
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("account")
     return render(request, "registration/signup.html", {"form": form})
 
 
 @login_required
+@limit_page(NEW_TOKEN)  # the page's POST makes a token
 def account(request: HttpRequest) -> HttpResponse:
     form = NewTokenForm(request.POST or None)
     new_token = None

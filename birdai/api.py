@@ -17,6 +17,7 @@ from classifier.images import ImageRejected
 from geo.api import router as geo_router
 from history.api import router as history_router
 from history.services import DatabaseUnavailable, StorageUnavailable
+from throttling.responses import RateLimited, with_retry_after
 
 api = NinjaAPI(
     title="bird.ai API",
@@ -59,6 +60,13 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
     return error_response(
         request, "database_unavailable", "The database is unavailable; try again shortly.", 503
     )
+
+
+# Over a limit (throttling/): the usual shape, and when to try again.
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
+    response = error_response(request, "rate_limited", error.message, 429)
+    return with_retry_after(response, error.retry_after)
 
 
 @api.exception_handler(Http404)

@@ -6,6 +6,7 @@ into a silent default.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -65,4 +66,19 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name).lower() or default
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value
+
+
+# "N/period" as django-ratelimit reads it: 5/m, 300/h, 100/10m (s, m, h or d).
+RATE_PATTERN = re.compile(r"(?P<count>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as "120/m" (at most 120 requests a minute)."""
+    value = env_str(name) or default
+    match = RATE_PATTERN.fullmatch(value)
+    if not match or int(match["count"]) < 1 or int(match["multiplier"] or 1) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write requests/period, e.g. 120/m, 300/h, 100/10m."
+        )
     return value

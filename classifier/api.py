@@ -5,13 +5,14 @@ from ninja.files import UploadedFile
 from birdai.uploads import read_image_upload
 from classifier.schemas import Classification, Error
 from classifier.services import classify_photo
+from throttling.limits import CLASSIFY, limit_api
 
 router = Router(tags=["classifier"])
 
 
 @router.post(
     "/classify",
-    response={200: Classification, 400: Error, 413: Error, 415: Error, 503: Error},
+    response={200: Classification, 400: Error, 413: Error, 415: Error, 429: Error, 503: Error},
     summary="Classify one photo",
     description=(
         "Send a JPEG, PNG, WebP or HEIC photo as multipart/form-data in the field `image`. "
@@ -20,6 +21,7 @@ router = Router(tags=["classifier"])
         "classes and `is_bird` compares it with the configured threshold."
     ),
 )
+@limit_api(CLASSIFY)
 def classify(request: HttpRequest, image: UploadedFile | None = File(None)) -> dict:
     # The parameter documents the field in the OpenAPI schema; read_image_upload also
     # tells a missing file from one that was over the size limit.

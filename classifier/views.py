@@ -11,6 +11,7 @@ from birdai.uploads import read_image_upload
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
 from classifier.services import classify_photo
+from throttling.limits import CLASSIFY, limit_page
 
 PREVIEW_LONGEST_SIDE = 640
 
@@ -19,6 +20,7 @@ PREVIEW_LONGEST_SIDE = 640
 # request to abuse; leaving out the CSRF token keeps the page identical for everyone,
 # which lets a cache in front of the app servers serve it.
 @csrf_exempt
+@limit_page(CLASSIFY)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render_upload_page(request)

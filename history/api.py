@@ -18,6 +18,7 @@ from geo.ip_location import client_ip
 from history.models import Submission
 from history.schemas import SubmissionOut
 from history.services import delete_submission, submit_photo
+from throttling.limits import UPLOAD, limit_api
 
 router = Router(tags=["history"], auth=user_auth)
 PAGE_SIZE = 24
@@ -26,7 +27,7 @@ PAGE_SIZE = 24
 @router.post(
     "/submissions",
     response={200: SubmissionOut, 201: SubmissionOut, 400: Error, 401: Error, 413: Error,
-              415: Error, 503: Error},
+              415: Error, 429: Error, 503: Error},
     summary="Submit a photo to your history",
     description=(
         "Classifies the photo (multipart field `image`), stores it with a thumbnail and "
@@ -34,6 +35,7 @@ PAGE_SIZE = 24
         "submission, and store nothing new."
     ),
 )  # fmt: skip
+@limit_api(UPLOAD)
 def create_submission(request: HttpRequest, image: UploadedFile | None = File(None)):
     data, filename = read_image_upload(request, "image")
     submitted = submit_photo(

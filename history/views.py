@@ -20,6 +20,7 @@ from history.services import (
     delete_submission,
     submit_photo,
 )
+from throttling.limits import UPLOAD, limit_page
 
 PAGE_SIZE = 24
 
@@ -32,6 +33,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@limit_page(UPLOAD)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render_upload_page(request)

@@ -49,3 +49,19 @@ def database_cluster(request):
     if cluster is None:
         pytest.skip("runs on PostGIS only (BIRDAI_TEST_DB=postgis)")
     return cluster
+
+
+# --- Throttling: each test starts with no counts (throttling/) -----------------------
+
+
+@pytest.fixture(autouse=True)
+def no_throttle_counts():
+    """Clears the throttling counters, so that one test's log-ins and uploads never
+    count against the next. Tests keep the real limits (settings.py)."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    # django-axes keeps the cache it counts in; a test that swapped CACHES may have
+    # left it holding another one.
+    AxesProxyHandler.get_implementation(force=True)

@@ -33,6 +33,8 @@ def chosen_database() -> str:
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # A DATABASE_URL left in the shell must not send tests to a real database.
     os.environ.pop("DATABASE_URL", None)
+    # Nor a REDIS_URL to a real Redis: tests clear the throttling counters they use.
+    os.environ.pop("REDIS_URL", None)
     if chosen_database() != "postgis":
         return
     options = early_config.known_args_namespace

@@ -2,6 +2,8 @@
 
     with PostgresCluster() as postgres:        # PostgreSQL + PostGIS
         psycopg.connect(postgres.url)
+    with RedisServer() as redis:               # Redis (shared throttling counters)
+        redis.url                              # redis://127.0.0.1:PORT/0
     with SeaweedS3() as s3:                    # S3 API (SeaweedFS)
         s3.create_bucket("photos", public_read=True)
         with Nginx.cdn(s3.endpoint_url, "photos") as cdn:
@@ -31,12 +33,14 @@ from tests.servers.process import (
     pss_bytes,
     rss_bytes,
 )
+from tests.servers.redis import RedisServer
 from tests.servers.seaweed import SeaweedS3
 
 __all__ = [
     "Gunicorn",
     "Nginx",
     "PostgresCluster",
+    "RedisServer",
     "SeaweedS3",
     "ServerStartError",
     "cdn_config",

@@ -12,6 +12,7 @@ import pytest
 
 from tests.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
 from tests.servers.postgres import PostgresCluster
+from tests.servers.redis import RedisServer
 from tests.servers.seaweed import SeaweedS3
 
 
@@ -51,4 +52,14 @@ def oac_bucket(s3_server: SeaweedS3) -> str:
 def oac_cdn_server(s3_server: SeaweedS3, oac_bucket: str):
     """nginx caching oac_bucket, connecting to S3 from CDN_SOURCE_ADDRESS."""
     with Nginx.cdn(s3_server.endpoint_url, oac_bucket, source_address=CDN_SOURCE_ADDRESS) as server:
+        yield server
+
+
+# --- Redis (throttling counters shared by app servers) ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server for the session; tests that count in it call redis_server.flush()."""
+    with RedisServer() as server:
         yield server
