@@ -228,10 +228,6 @@ GEOIP_PATH = env_str("GEOIP_PATH")
 # address is then read from X-Forwarded-For, which only those proxies can be trusted on.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
-# --- Tests --------------------------------------------------------------------------
-# Real-world photos shared between projects (see ../shared/testdata/README.md).
-TESTDATA_DIR = Path(env_str("TESTDATA_DIR") or BASE_DIR.parent / "shared" / "testdata")
-
 # --- Internationalisation -------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
