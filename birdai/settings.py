@@ -95,6 +95,12 @@ AUTH_PASSWORD_VALIDATORS = [
 
 DEFAULT_DATABASE_URL = f"spatialite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
+# --- First run on a clean clone (issue #12) ---
+# The embedded default keeps its SpatiaLite file in var/, which a fresh clone lacks and
+# SQLite will not create ("unable to open database file"). Every entry point (scripts/run,
+# manage.py migrate, the tests) imports these settings, so the folder is made here.
+if DATABASE_URL == DEFAULT_DATABASE_URL and not PRODUCTION:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 try:
     DATABASES = {
         "default": dj_database_url.parse(
