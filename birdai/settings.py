@@ -193,6 +193,12 @@ AXES_VERBOSE = False  # no banner on every manage.py command; lock-outs are stil
 
 DEFAULT_DATABASE_URL = f"spatialite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
+# --- First run on a clean clone (issue #12) ---
+# The embedded default keeps its SpatiaLite file in var/, which a fresh clone lacks and
+# SQLite will not create ("unable to open database file"). Every entry point (scripts/run,
+# manage.py migrate, the tests) imports these settings, so the folder is made here.
+if DATABASE_URL == DEFAULT_DATABASE_URL and not PRODUCTION:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 try:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -331,10 +337,6 @@ GEOIP_PATH = env_str("GEOIP_PATH")
 # How many proxies (load balancer, CDN) stand in front of the app servers: the client's
 # address is then read from X-Forwarded-For, which only those proxies can be trusted on.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-
-# --- Tests --------------------------------------------------------------------------
-# Real-world photos shared between projects (see ../shared/testdata/README.md).
-TESTDATA_DIR = Path(env_str("TESTDATA_DIR") or BASE_DIR.parent / "shared" / "testdata")
 
 # --- Internationalisation -------------------------------------------------------------
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Picks CLASSIFIER_BIRD_THRESHOLD from real photos, for the configured model.
 
-    .venv/bin/python scripts/calibrate_threshold.py
+    .venv/bin/python scripts/calibrate_threshold.py [MORE_PHOTO_FOLDERS...]
     CLASSIFIER_BACKEND=torch .venv/bin/python scripts/calibrate_threshold.py   # no export needed
 
-It classifies the shared ImageNet photos (settings.TESTDATA_DIR/birds: twelve birds,
-eight things that are not, some of them close) and the photographs that scikit-image
-ships (none of them a bird), prints every photo's bird probability, and proposes a
-threshold by this rule:
+It classifies the repository's photos (tests/testdata/birds: ten birds, four other
+animals), the photographs that scikit-image ships (none of them a bird) and those of any
+folder named on the command line that has a MANIFEST.csv with the columns file, class and
+is_bird (yes/no), such as ImageNet samples you may use, e.g. ../shared/testdata/birds.
+It prints every photo's bird probability and proposes a threshold by this rule:
 
     halfway, in log-odds, between the highest-scoring non-bird and the
     lowest-scoring bird.
@@ -32,11 +33,10 @@ import django  # noqa: E402 - needs the settings module chosen above
 
 django.setup()
 
-import skimage  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from classifier.engine import get_classifier  # noqa: E402
 from classifier.images import decode_image  # noqa: E402
+from tests.photos import SKIMAGE_DATA, TESTDATA_DIR  # noqa: E402
 
 # The photographs among scikit-image's sample images (not its drawings or test charts).
 SKIMAGE_PHOTOS = {
@@ -61,19 +61,16 @@ SKIMAGE_PHOTOS = {
 }
 
 
-def photos() -> list[tuple[str, Path, bool]]:
+def photos(folders: list[Path]) -> list[tuple[str, Path, bool]]:
     """(description, path, is_bird) for every calibration photo."""
     found = []
-    birds = Path(settings.TESTDATA_DIR) / "birds"
-    if (birds / "MANIFEST.csv").exists():
-        with open(birds / "MANIFEST.csv", newline="") as manifest:
+    for folder in folders:
+        with open(folder / "MANIFEST.csv", newline="") as manifest:
             for row in csv.DictReader(manifest):
-                found.append((row["class"], birds / row["file"], row["is_bird"] == "yes"))
-    else:
-        print(f"(No shared photos at {birds}: calibrating on non-birds only.)")
-    skimage_data = Path(skimage.__file__).parent / "data"
+                description = f"{row['class']} ({folder.parent.parent.name}/{folder.name})"
+                found.append((description, folder / row["file"], row["is_bird"] == "yes"))
     for file, description in SKIMAGE_PHOTOS.items():
-        found.append((f"{description} (scikit-image)", skimage_data / file, False))
+        found.append((f"{description} (scikit-image)", SKIMAGE_DATA / file, False))
     return found
 
 
@@ -111,7 +108,8 @@ def main() -> None:
     classifier = get_classifier()
     print(f"Model {classifier.model.name} on the {classifier.model.backend} backend\n")
     results = []
-    for description, path, is_bird in photos():
+    folders = [TESTDATA_DIR / "birds", *(Path(folder) for folder in sys.argv[1:])]
+    for description, path, is_bird in photos(folders):
         image = decode_image(path.read_bytes(), filename=path.name, max_pixels=10**9)
         prediction = classifier.classify(image)
         results.append((prediction.bird_probability, is_bird, description, prediction))

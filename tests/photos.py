@@ -1,8 +1,8 @@
 """Real photos for tests, and a few deliberately broken files made from them.
 
 Photos come from scikit-image (always installed with the test requirements) and from
-the shared real-world test data (settings.TESTDATA_DIR), which may be absent: tests
-that need it are skipped with that reason.
+tests/testdata/ in this repository (real bird photos, real camera files; README.md there
+gives each file's source and licence), so a clone alone runs every test.
 """
 
 import struct
@@ -10,12 +10,13 @@ import zlib
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 import skimage
-from django.conf import settings
 from PIL import Image
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
+TESTDATA_DIR = Path(__file__).resolve().parent / "testdata"
+# The bird photo a test uses when any real bird will do (a Tux Paint stamp, GPL-2.0+).
+BIRD_PHOTO = "birds/pink_flamingo.png"
 
 
 def skimage_photo(name: str) -> bytes:
@@ -23,22 +24,21 @@ def skimage_photo(name: str) -> bytes:
     return (SKIMAGE_DATA / name).read_bytes()
 
 
-def testdata_dir() -> Path:
-    directory = Path(settings.TESTDATA_DIR)
-    if not directory.is_dir():
-        pytest.skip(f"shared test data not found at {directory} (settings.TESTDATA_DIR)")
-    return directory
+def read_testdata(relative_path: str) -> bytes:
+    """A file of tests/testdata, e.g. 'birds/pink_flamingo.png' or 'exif/gps/DSCN0010.jpg'."""
+    return (TESTDATA_DIR / relative_path).read_bytes()
 
 
-def shared_photo(relative_path: str) -> bytes:
-    return (testdata_dir() / relative_path).read_bytes()
+def bird_jpeg() -> bytes:
+    """A real bird photo (a flamingo) as a camera would save it: a JPEG."""
+    return reencode(read_testdata(BIRD_PHOTO), "JPEG")
 
 
 def reencode(data: bytes, format: str, **options) -> bytes:
     """The same picture in another file format (JPEG, PNG, WEBP, HEIF, GIF...)."""
     image = Image.open(BytesIO(data))
     if format in {"JPEG", "HEIF"}:
-        image = image.convert("RGB")
+        image = opaque(image)
     buffer = BytesIO()
     if format == "HEIF":
         import pillow_heif
@@ -48,9 +48,23 @@ def reencode(data: bytes, format: str, **options) -> bytes:
     return buffer.getvalue()
 
 
+def opaque(image: Image.Image) -> Image.Image:
+    """The picture in RGB, transparent areas on white (as the app shows them).
+
+    The bird photos in tests/testdata are cut-outs: a plain convert("RGB") would bring
+    back whatever colour the transparent pixels hold.
+    """
+    if image.mode in {"RGBA", "LA", "PA"} or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flattened = Image.new("RGB", rgba.size, "white")
+        flattened.paste(rgba, mask=rgba.getchannel("A"))
+        return flattened
+    return image.convert("RGB")
+
+
 def enlarged_jpeg(data: bytes, size: tuple[int, int] = (4000, 3000), quality: int = 90) -> bytes:
     """A large phone-sized JPEG (12 MP by default) made from a smaller photo."""
-    image = Image.open(BytesIO(data)).convert("RGB").resize(size, Image.Resampling.BICUBIC)
+    image = opaque(Image.open(BytesIO(data))).resize(size, Image.Resampling.BICUBIC)
     buffer = BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()

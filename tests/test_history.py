@@ -13,7 +13,7 @@ from PIL import Image
 
 from accounts.models import ApiToken
 from history.models import Submission
-from tests.photos import decompression_bomb_png, reencode, shared_photo, skimage_photo
+from tests.photos import bird_jpeg, decompression_bomb_png, reencode, skimage_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -57,24 +57,24 @@ def stored_files(media_root: Path) -> list[Path]:
 
 
 def test_it_records_the_photo_its_thumbnail_and_the_answer(client, alice, media_root):
-    toucan = shared_photo("birds/n01843383_toucan.JPEG")
-    response = submit(client, alice, toucan, "My Toucan.JPG")
+    flamingo = bird_jpeg()
+    response = submit(client, alice, flamingo, "My Flamingo.JPG")
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["classification"]["top_species"] == "toucan"
+    assert body["classification"]["top_species"] == "flamingo"
     assert body["classification"]["is_bird"] is True
     assert len(body["classification"]["species"]) == 5
-    assert body["original_filename"] == "My Toucan.JPG"
+    assert body["original_filename"] == "My Flamingo.JPG"
     assert body["content_type"] == "image/jpeg"
-    assert (body["width"], body["height"]) == Image.open(io.BytesIO(toucan)).size
+    assert (body["width"], body["height"]) == Image.open(io.BytesIO(flamingo)).size
 
     submission = Submission.objects.get(pk=body["id"])
     assert submission.owner == alice
     stored = submission.image.read()  # a clean copy: the same pixels, no metadata
     assert body["byte_size"] == len(stored)
-    assert Image.open(io.BytesIO(stored)).size == Image.open(io.BytesIO(toucan)).size
-    # The key is the app's own: the user's prefix and a random name, not "My Toucan".
+    assert Image.open(io.BytesIO(stored)).size == Image.open(io.BytesIO(flamingo)).size
+    # The key is the app's own: the user's prefix and a random name, not "My Flamingo".
     assert re.fullmatch(rf"submissions/{alice.pk}/[\w-]{{22}}\.jpg", submission.image.name)
     thumbnail = Image.open(submission.thumbnail)
     assert thumbnail.format == "WEBP"
@@ -258,12 +258,12 @@ def test_the_upload_page_stores_and_shows_the_submission(client, alice, media_ro
     client.force_login(alice)
     form = client.get("/history/upload/").content.decode()
     assert "csrfmiddlewaretoken" in form
-    upload = SimpleUploadedFile("toucan.jpg", shared_photo("birds/n01843383_toucan.JPEG"))
+    upload = SimpleUploadedFile("flamingo.jpg", bird_jpeg())
     response = client.post("/history/upload/", {"image": upload}, follow=True)
     submission = Submission.objects.get(owner=alice)
     assert response.redirect_chain == [(f"/history/{submission.pk}/", 302)]
     html = response.content.decode()
-    assert 'id="verdict">It\'s a bird: probably a toucan<' in html
+    assert 'id="verdict">It\'s a bird: probably a flamingo<' in html
     assert submission.image.url in html
 
 

@@ -10,7 +10,7 @@ from PIL import ExifTags, Image, ImageCms
 from history.models import LocationSource
 from history.services import submit_photo
 from tests.geo.test_exif import GPS, SYDNEY, make_exif, manifest_rows, optional_float
-from tests.photos import reencode, shared_photo, skimage_photo
+from tests.photos import read_testdata, reencode, skimage_photo
 
 pytestmark = [
     pytest.mark.django_db,
@@ -54,9 +54,7 @@ def stored_bytes(submission) -> tuple[bytes, bytes]:
 
 @pytest.mark.parametrize("row", manifest_rows())
 def test_real_camera_files_are_stored_without_metadata(owner, row):
-    if row is None:
-        shared_photo("exif/MANIFEST.csv")  # skips, with the reason, when shared/ is absent
-    data = shared_photo(f"exif/{row['file']}")
+    data = read_testdata(f"exif/{row['file']}")
     submission = submit_photo(owner=owner, data=data, filename=row["file"]).submission
 
     image, thumbnail = stored_bytes(submission)

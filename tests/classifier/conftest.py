@@ -7,7 +7,7 @@ from django.conf import settings
 
 from classifier.engine import Classifier, build_classifier
 from classifier.images import decode_image
-from tests.photos import testdata_dir
+from tests.photos import TESTDATA_DIR
 
 
 def classifier_for(backend: str, onnx_path) -> Classifier:
@@ -34,8 +34,8 @@ def torch_classifier(onnx_model) -> Classifier:
 
 @pytest.fixture(scope="session")
 def bird_photos() -> list[dict]:
-    """The shared ImageNet photos: MANIFEST.csv rows, each with its decoded image."""
-    directory = testdata_dir() / "birds"
+    """tests/testdata/birds: MANIFEST.csv rows, each with its decoded image."""
+    directory = TESTDATA_DIR / "birds"
     with open(directory / "MANIFEST.csv", newline="") as manifest:
         rows = list(csv.DictReader(manifest))
     for row in rows:

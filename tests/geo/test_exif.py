@@ -1,8 +1,8 @@
 """EXIF reading (geo/exif.py): real camera files checked against ExifTool, then edge cases.
 
-The real files and their reference values (read by ExifTool) come from the shared test data,
-which may be absent: those tests are skipped with that reason. The edge cases are JPEGs built
-here with Pillow, some of them with hand-broken bytes, so they always run.
+The real files and their reference values (read by ExifTool) are in tests/testdata/exif
+(source and licence in tests/testdata/README.md). The edge cases are JPEGs built here with
+Pillow, some of them with hand-broken bytes.
 """
 
 import csv
@@ -10,10 +10,8 @@ import struct
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from io import BytesIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import ExifTags, Image, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
@@ -28,8 +26,7 @@ from geo.exif import (
     rational_to_float,
     read_photo_metadata,
 )
-from tests.photos import decompression_bomb_png, shared_photo
-from tests.photos import testdata_dir as require_testdata_dir
+from tests.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
 
 GPS = ExifTags.GPS
 BASE = ExifTags.Base
@@ -45,14 +42,8 @@ KNOWN_DIFFERENCES = {
 
 
 def manifest_rows() -> list:
-    """One pytest param per row of exif/MANIFEST.csv, or a single placeholder when absent.
-
-    Read at collection time, so it must not skip by itself: the placeholder lets the test
-    call testdata_dir(), which skips with the reason.
-    """
-    manifest = Path(settings.TESTDATA_DIR) / "exif" / "MANIFEST.csv"
-    if not manifest.is_file():
-        return [pytest.param(None, id="shared-testdata-absent")]
+    """One pytest param per row of exif/MANIFEST.csv."""
+    manifest = TESTDATA_DIR / "exif" / "MANIFEST.csv"
     with manifest.open(newline="", encoding="utf-8") as file:
         return [pytest.param(row, id=row["file"]) for row in csv.DictReader(file)]
 
@@ -64,11 +55,7 @@ def optional_float(text: str) -> float | None:
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
 @pytest.mark.parametrize("row", manifest_rows())
 def test_matches_exiftool_on_real_camera_files(row):
-    require_testdata_dir()  # skips when the shared test data is absent
-    if row is None:
-        pytest.fail("shared test data found, but exif/MANIFEST.csv is missing")
-
-    metadata = read_photo_metadata(shared_photo(f"exif/{row['file']}"))
+    metadata = read_photo_metadata(read_testdata(f"exif/{row['file']}"))
 
     if row["has_gps"] == "yes":
         assert metadata.location is not None
@@ -106,7 +93,7 @@ def test_matches_exiftool_on_real_camera_files(row):
     ],
 )
 def test_capture_time_of_real_camera_files(file, taken_at):
-    assert read_photo_metadata(shared_photo(f"exif/{file}")).taken_at == taken_at
+    assert read_photo_metadata(read_testdata(f"exif/{file}")).taken_at == taken_at
 
 
 # --- Photos built for the test ----------------------------------------------------------------
