@@ -91,15 +91,13 @@ PER_USER_API = [
 ]
 
 
+@pytest.mark.parametrize("signed_in_by", ["token", "session"])
 @pytest.mark.parametrize("path", PER_USER_API)
-def test_the_apis_own_data_is_private_with_a_token(client, bearer, submission, path):
-    assert_private(client.get(path.format(id=submission.pk), headers=bearer))
-
-
-@pytest.mark.parametrize("path", PER_USER_API)
-def test_the_apis_own_data_is_private_with_a_session(client, alice, submission, path):
-    client.force_login(alice)
-    assert_private(client.get(path.format(id=submission.pk)))
+def test_the_apis_own_data_is_private(client, alice, bearer, submission, path, signed_in_by):
+    headers = bearer if signed_in_by == "token" else {}
+    if signed_in_by == "session":
+        client.force_login(alice)
+    assert_private(client.get(path.format(id=submission.pk), headers=headers))
 
 
 def test_a_new_submission_is_private(client, bearer):
