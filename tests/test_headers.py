@@ -108,10 +108,11 @@ def test_a_new_submission_is_private(client, bearer):
 # --- Answers that are the same for everyone: unchanged -------------------------------
 
 
-def test_the_public_upload_page_stays_cacheable(client, alice):
-    anonymous = client.get("/")
+@pytest.mark.parametrize("path", ["/", "/api/v1/openapi.json"])
+def test_public_pages_stay_cacheable(client, alice, path):
+    anonymous = client.get(path)
     client.force_login(alice)
-    signed_in = client.get("/")
+    signed_in = client.get(path)
     for response in (anonymous, signed_in):
         assert response.status_code == 200
         assert not cache_directives(response) & {"private", "no-store", "no-cache"}

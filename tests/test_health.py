@@ -5,9 +5,13 @@ hosts, S3 endpoints, buckets and file paths, which go to the log and to staff. B
 answer a load balancer's probe whatever its Host header.
 """
 
+import os
+
 import pytest
 from django.db import connection
 
+from tests.servers import Gunicorn
+from tests.servers.net import http_get
 from tests.storages import s3_storages
 
 CHECKS = ("database", "model", "storage")
@@ -218,3 +222,24 @@ def test_the_https_redirect_still_spares_the_probes(client, production_hosts):
 
 def test_a_probe_by_ip_answers_only_get(client, production_hosts):
     assert client.post("/healthz", HTTP_HOST=PRIVATE_IP).status_code == 405
+
+
+def test_a_real_server_answers_probes_by_ip_and_nothing_else(onnx_model, tmp_path):
+    """gunicorn with DEBUG off and only the site's name in ALLOWED_HOSTS, probed as an
+    AWS load balancer does: over HTTP, with the instance's private IP as Host."""
+    env = {
+        "BIRDAI_VAR_DIR": str(tmp_path),
+        "CLASSIFIER_ONNX_PATH": str(onnx_model),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "bird.example.com",
+    }
+    if os.environ.get("DATABASE_URL"):  # the PostGIS run: the same cluster
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    by_ip = {"Host": PRIVATE_IP}
+    with Gunicorn(env, workers=1) as server:
+        healthz = http_get(server.url + "/healthz", headers=by_ip)
+        readyz = http_get(server.url + "/readyz", headers=by_ip)
+        page = http_get(server.url + "/", headers=by_ip)
+        api = http_get(server.url + "/api/v1/openapi.json", headers=by_ip)
+    assert (healthz.status, readyz.status) == (200, 200), (healthz.body, readyz.body)
+    assert (page.status, api.status) == (400, 400)
