@@ -229,9 +229,13 @@ def test_a_file_over_the_limit_is_refused_before_sending(
 
 
 def sign_in(browser, live_server, client, django_user_model) -> None:
-    """Signs a new user in by giving the browser the session cookie of a logged-in
-    test client (the log-in form itself is tested in tests/test_accounts.py)."""
+    """Signs a new user in (the log-in form itself is tested in tests/test_accounts.py)."""
     user = django_user_model.objects.create_user("birder", password="unused-in-this-test")
+    sign_in_as(browser, live_server, client, user)
+
+
+def sign_in_as(browser, live_server, client, user) -> None:
+    """Gives the browser the session cookie of a test client logged in as `user`."""
     client.force_login(user)
     browser.get(live_server.url + "/healthz")  # a cookie needs a page of its site first
     browser.delete_all_cookies()
@@ -363,3 +367,13 @@ def test_the_api_docs_work_under_the_policy(browser, live_server):
     browser.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
     wait_until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-body"), "a body")
     assert csp_violations(browser) == []
+
+
+def test_the_admin_works_under_the_policy(browser, live_server, client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", password="unused-here")
+    sign_in_as(browser, live_server, client, admin)
+    csp_violations(browser)
+    for path in ["/admin/", "/admin/history/submission/", f"/admin/auth/user/{admin.pk}/change/"]:
+        browser.get(live_server.url + path)
+        wait_until(browser, lambda b: b.find_elements(By.ID, "content"), path)
+        assert csp_violations(browser) == [], path
