@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from birdai.env import (
@@ -57,8 +58,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Load balancers' probes, answered whatever their Host (birdai/health.py): first,
+    # before anything checks the Host against ALLOWED_HOSTS.
+    "birdai.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy, and Cache-Control: private, no-store on per-user answers
+    # (birdai/security_headers.py). After WhiteNoise: static files are the same for
+    # everyone. Before SessionMiddleware: it must see the Vary: Cookie that one adds.
+    "birdai.security_headers.ContentSecurityPolicyMiddleware",
+    "birdai.security_headers.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -328,6 +337,27 @@ CLASSIFIER_BIRD_THRESHOLD = env_float("CLASSIFIER_BIRD_THRESHOLD", 0.32, minimum
 # --- Map (geo/) ---------------------------------------------------------------------
 # The map's background tiles ({z}/{x}/{y} template). The points show without them.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+# --- Content-Security-Policy (django-csp, birdai/security_headers.py) ----------------
+# Pages load scripts, styles and fonts from this site only, and no inline code or style
+# (templates pass data to scripts in data-* attributes or json_script). Images also come
+# from data: URIs (the classify result's preview, the API docs' icons), and from the
+# photos' host and MAP_TILE_URL's host, which the middleware adds.
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],  # the upload form's XHR, the API docs' requests
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],  # as X-Frame-Options: DENY
+    },
+}
 
 # --- Locations ----------------------------------------------------------------------
 # A photo without GPS data gets an approximate position from the uploader's IP address

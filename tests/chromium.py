@@ -34,9 +34,19 @@ def start_chromium(profile_dir: Path, *extra_flags: str) -> webdriver.Chrome:
     options.binary_location = str(CHROMIUM)
     for flag in [*CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile_dir}"]:
         options.add_argument(flag)
+    # Keeps the console's messages for csp_violations() below.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     with pytest.MonkeyPatch.context() as environment:
         # The driver's path is given, so Selenium Manager has nothing to download;
         # these also keep it from sending usage statistics if it ever runs.
         environment.setenv("SE_AVOID_STATS", "true")
         environment.setenv("SE_OFFLINE", "true")
         return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
+def csp_violations(driver: webdriver.Chrome) -> list[str]:
+    """The console's Content-Security-Policy errors since the last call (reading the
+    console's log empties it). Chromium reports each blocked script, style, image or
+    request there: "Refused to execute inline script because it violates …"."""
+    messages = [entry["message"] for entry in driver.get_log("browser")]
+    return [message for message in messages if "Content Security Policy" in message]

@@ -2,23 +2,33 @@
 
 tests/test_upload_page.py checks the HTML; these tests check that the script works:
 uploading without leaving the page, drag and drop, the progress bar, and the errors.
-They drive headless Chromium with Selenium against pytest-django's live_server (the
-app served for real, in a thread of this process). Chromium and its driver are Debian
-packages, installed by `scripts/install-system-packages --test`.
+At the end, every page is opened under the site's Content-Security-Policy, and the
+browser's console must report no violation. They drive headless Chromium with Selenium
+against pytest-django's live_server (the app served for real, in a thread of this
+process). Chromium and its driver are Debian packages, installed by
+`scripts/install-system-packages --test`.
 """
 
 import base64
+import io
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.signals import request_started
+from PIL import Image
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.chromium import start_chromium
+from history.models import Submission
+from tests.chromium import csp_violations, start_chromium
 from tests.photos import enlarged_jpeg, skimage_photo
+from tests.storages import s3_storages
 
 WAIT_SECONDS = 20  # the first upload also loads the model
 
@@ -167,6 +177,7 @@ def test_a_dropped_photo_is_classified(browser, live_server):
 
 def test_the_progress_bar_follows_the_upload(browser, live_server, tmp_path):
     photo = write_large_photo(tmp_path)
+    csp_violations(browser)  # forget the earlier tests' messages
     open_upload_page(browser, live_server)
     browser.execute_script(RECORD_PROGRESS_SCRIPT)
 
@@ -179,6 +190,9 @@ def test_the_progress_bar_follows_the_upload(browser, live_server, tmp_path):
     assert {"value": 100, "visible": True} in progress_records, progress_records
     assert status_texts[0] == "Uploading…", status_texts
     assert "Classifying…" in status_texts, status_texts  # shown once the photo is sent
+    assert image_loaded(browser, "img.photo")  # the result's preview, a data: URI
+    # All of it under the Content-Security-Policy (see the end of this file).
+    assert csp_violations(browser) == []
 
 
 def test_a_file_that_is_not_an_image_shows_the_servers_message(browser, live_server):
@@ -215,9 +229,13 @@ def test_a_file_over_the_limit_is_refused_before_sending(
 
 
 def sign_in(browser, live_server, client, django_user_model) -> None:
-    """Signs a new user in by giving the browser the session cookie of a logged-in
-    test client (the log-in form itself is tested in tests/test_accounts.py)."""
+    """Signs a new user in (the log-in form itself is tested in tests/test_accounts.py)."""
     user = django_user_model.objects.create_user("birder", password="unused-in-this-test")
+    sign_in_as(browser, live_server, client, user)
+
+
+def sign_in_as(browser, live_server, client, user) -> None:
+    """Gives the browser the session cookie of a test client logged in as `user`."""
     client.force_login(user)
     browser.get(live_server.url + "/healthz")  # a cookie needs a page of its site first
     browser.delete_all_cookies()
@@ -244,3 +262,118 @@ def test_a_kept_photo_lands_on_its_own_page(
     assert re.fullmatch(r"/history/\d+/", path)
     image = browser.find_element(By.CSS_SELECTOR, "img.photo")
     assert browser.execute_script("return arguments[0].naturalWidth;", image) > 0
+
+
+# --- Every page under the Content-Security-Policy --------------------------------------
+# The policy (birdai/settings.py) allows no inline script or style. Chromium refuses
+# whatever breaks it and says so in the console, which csp_violations() reads; each page
+# is also used for real (an upload, a map with tiles, the API docs), since a refused
+# script would only show as a page that does nothing. The upload page with its progress
+# bar is checked in test_the_progress_bar_follows_the_upload above.
+
+
+@pytest.fixture
+def tile_server():
+    """Map tiles from another origin (another port), as from a real tile server; every
+    tile is the same green square."""
+    tile = io.BytesIO()
+    Image.new("RGB", (256, 256), (170, 211, 160)).save(tile, "PNG")
+
+    class TileHandler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(tile.getvalue())))
+            self.end_headers()
+            self.wfile.write(tile.getvalue())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def image_loaded(browser, css_selector: str) -> bool:
+    images = browser.find_elements(By.CSS_SELECTOR, css_selector)
+    return bool(images) and all(
+        browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth;", i)
+        for i in images
+    )
+
+
+def wait_until(browser, condition, what: str) -> None:
+    """Waits for the condition; on a timeout, says what the policy blocked, if anything."""
+    try:
+        WebDriverWait(browser, WAIT_SECONDS).until(condition)
+    except TimeoutException:
+        pytest.fail(f"gave up waiting for {what}; CSP violations: {csp_violations(browser)}")
+
+
+def test_the_signed_in_pages_work_under_the_policy(
+    browser, live_server, client, django_user_model, tmp_path, settings, s3_server, tile_server
+):
+    # Photos on S3 and tiles from a tile server: images from two other origins.
+    settings.STORAGES = s3_storages(s3_server, s3_server.create_bucket("csp-browser"))
+    settings.MAP_TILE_URL = tile_server + "/{z}/{x}/{y}.png"
+    sign_in(browser, live_server, client, django_user_model)
+    csp_violations(browser)
+    photo = tmp_path / "coffee.png"
+    photo.write_bytes(skimage_photo("coffee.png"))
+
+    browser.get(live_server.url + "/history/upload/")
+    choose_file(browser, photo)
+    click_classify(browser)
+    wait_for_text(browser, "verdict", "Not a bird")
+    wait_until(browser, lambda b: image_loaded(b, "img.photo"), "the photo from S3")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "img.photo")
+        .get_attribute("src")
+        .startswith(settings.STORAGES["default"]["OPTIONS"]["endpoint_url"])
+    )
+    assert csp_violations(browser) == [], "the submission's page"
+
+    browser.get(live_server.url + "/history/")
+    wait_until(browser, lambda b: image_loaded(b, ".history-grid img"), "the thumbnails")
+    assert csp_violations(browser) == [], "the history"
+
+    Submission.objects.update(location=Point(16.3725, 48.2082, srid=4326))
+    browser.get(live_server.url + "/map/")
+    wait_until(
+        browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon"), "a marker"
+    )
+    wait_until(browser, lambda b: image_loaded(b, "img.leaflet-tile-loaded"), "the tiles")
+    browser.find_element(By.CSS_SELECTOR, ".leaflet-marker-icon").click()
+    wait_until(browser, lambda b: image_loaded(b, ".map-popup img"), "the popup's thumbnail")
+    assert csp_violations(browser) == [], "the map"
+
+    browser.get(live_server.url + "/account/")
+    browser.find_element(By.ID, "id_name").send_keys("laptop")
+    browser.find_element(By.CSS_SELECTOR, "form.stacked-form button").click()
+    wait_for_text(browser, "new-token", "bird_")
+    assert csp_violations(browser) == [], "the account page"
+
+
+def test_the_api_docs_work_under_the_policy(browser, live_server):
+    csp_violations(browser)
+    browser.get(live_server.url + "/api/v1/docs")
+    # Swagger UI draws one block per operation once it has read the schema.
+    wait_until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock"), "the operations")
+    browser.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    wait_until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-body"), "a body")
+    assert csp_violations(browser) == []
+
+
+def test_the_admin_works_under_the_policy(browser, live_server, client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", password="unused-here")
+    sign_in_as(browser, live_server, client, admin)
+    csp_violations(browser)
+    for path in ["/admin/", "/admin/history/submission/", f"/admin/auth/user/{admin.pk}/change/"]:
+        browser.get(live_server.url + path)
+        wait_until(browser, lambda b: b.find_elements(By.ID, "content"), path)
+        assert csp_violations(browser) == [], path
