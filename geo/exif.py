@@ -19,6 +19,8 @@ with varying care, so every value is treated as untrusted input:
 
 import math
 import re
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,8 +28,11 @@ from fractions import Fraction
 from io import BytesIO
 from typing import Any, TypeVar
 
+import pillow_heif
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF (iPhone photos) keep their EXIF in the file too
 
 T = TypeVar("T")
 
@@ -55,25 +60,64 @@ class PhotoMetadata:
 def read_photo_metadata(data: bytes) -> PhotoMetadata:
     """The location, capture time, camera and orientation stored in a photo's EXIF.
 
-    Only the file's header is read: the pixels are never decoded, so this is cheap even for a
-    large photo. Any format Pillow can open works (JPEG, PNG with an eXIf chunk, WebP, TIFF...).
-    Never raises: unreadable parts of the metadata are None, and bytes that are not an image at
-    all give ``PhotoMetadata()``.
+    The pixels are never decoded, so this is cheap even for a large photo. Any format Pillow
+    can open works: JPEG (APP1 segment), PNG (eXIf chunk, before or after the pixel data),
+    WebP (EXIF chunk), HEIC/HEIF (Exif item), TIFF... Never raises: unreadable parts of the
+    metadata are None, and bytes that are not an image at all give ``PhotoMetadata()``.
     """
+    if data.startswith(PNG_SIGNATURE):
+        return _png_metadata(data)
     try:
         with Image.open(BytesIO(data)) as image:
-            # PNG is the odd one out: when the eXIf chunk is not ahead of the pixel data, Pillow's
-            # getexif() decodes the whole image to look for it further on. We only want the
-            # header, so a PNG counts as having EXIF only if the chunk came first (which is
-            # where Pillow itself and most tools write it).
-            if image.format == "PNG" and "exif" not in image.info:
-                return PhotoMetadata()
             exif = image.getexif()
             # The reads stay inside the `with`: for TIFF files Pillow reads tags lazily from the
             # still-open file.
             return _metadata_from_exif(exif)
     except Exception:  # noqa: BLE001 - not an image, or a header Pillow cannot parse
         return PhotoMetadata()
+
+
+# --- PNG -----------------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_metadata(data: bytes) -> PhotoMetadata:
+    # Pillow reads a PNG's eXIf chunk only if it comes before the pixel data; for one after it
+    # (as some phones write it), getexif() decodes the whole image first. Walking the chunks
+    # finds it wherever it is, without decoding a pixel.
+    payload = png_exif_chunk(data)
+    if payload is None:
+        return PhotoMetadata()
+    exif = Image.Exif()
+    try:
+        exif.load(payload)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block: no metadata, as for other formats
+        return PhotoMetadata()
+    return _metadata_from_exif(exif)
+
+
+def png_exif_chunk(data: bytes) -> bytes | None:
+    """The body of a PNG's eXIf chunk, wherever it is, or None (none, or damaged).
+
+    A PNG is its signature, then chunks: a 4-byte length, a 4-byte type, the body and a CRC
+    of type and body. Only the chunk headers are read on the way: the pixel data (IDAT
+    chunks) is skipped, never decompressed.
+    """
+    position = len(PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        body_start = position + 8
+        body_end = body_start + length
+        if body_end + 4 > len(data) or kind == b"IEND":
+            return None
+        if kind == b"eXIf":
+            body = data[body_start:body_end]
+            (crc,) = struct.unpack_from(">I", data, body_end)
+            # A damaged chunk could hold any position: better none than a wrong one.
+            return body if zlib.crc32(kind + body) == crc else None
+        position = body_end + 4
+    return None
 
 
 def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:
