@@ -18,6 +18,7 @@ import math
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import numpy as np
@@ -48,16 +49,20 @@ TRANSPARENT_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 # pillow-heif 1.8 (tests/classifier/test_images.py checks these against a real decode):
 # Pillow decodes a WebP through libwebp's animation decoder, which keeps its own
 # canvas and hands over a copy of it: 16 bytes a pixel in all, 4 of them Pillow's.
-# libheif decodes into its own buffer (a byte a channel), which Pillow then copies.
+# libheif decodes into YUV planes (up to 2 bytes a pixel), converts them into its own
+# buffer (a byte a channel), which Pillow then copies.
 WEBP_EXTRA_BYTES_PER_PIXEL = 12
-HEIF_EXTRA_BYTES_PER_CHANNEL = 1
+HEIF_PLANE_BYTES_PER_PIXEL = 2
 # A progressive JPEG is refined over several passes, so libjpeg keeps every DCT
 # coefficient of the full-size image (2 bytes each) until the last one, even when
 # decoding at 1/8 scale.
 JPEG_COEFFICIENT_BYTES = 2
 # Pixels are converted (to RGB, transparency onto white, 16 bits to 8) and reduced in
-# tiles of about this many pixels, so no full-size copy of a large image is made.
-TILE_PIXELS = 1024 * 1024
+# tiles of about this many pixels, so no full-size copy of a large image is made. A
+# tile's conversion holds up to six copies of it at once (crop, RGBA, white, composite,
+# RGB, reduced), at most 4 bytes a pixel each (16-bit grey: float32).
+TILE_PIXELS = 512 * 512
+TILE_WORKING_BYTES = TILE_PIXELS * 4 * 6
 
 # What Pillow raises on a file that starts like an image and then goes wrong.
 DECODING_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
@@ -120,23 +125,41 @@ def decode_reduced(
     reduced by the largest whole factor that keeps both sides at least `at_least`; or
     ImageRejected: 413 when decoding would take more than max_decode_bytes, 400 when the
     file is damaged."""
-    full_size = image.size
+    declared_size = image.size  # a JPEG's shrinks once plan_decode has set it to draft
     with refusing_bad_pixels(Image.MAX_IMAGE_PIXELS):
-        if content_format(image) == "JPEG":
-            # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 scale, the smallest that
-            # keeps both sides at least `at_least`, and never holds the full-size pixels.
-            image.draft("RGB", at_least)
-        factor = reduction_factor(image.size, at_least)
-        reduced_size = (math.ceil(image.width / factor), math.ceil(image.height / factor))
-        needed = decoding_bytes(image, full_size) + math.prod(reduced_size) * bytes_per_pixel(mode)
-        if max_decode_bytes is not None and needed > max_decode_bytes:
-            raise too_much_memory(image, needed, max_decode_bytes)
+        plan = plan_decode(image, at_least, mode)
+        if max_decode_bytes is not None and plan.memory_bytes > max_decode_bytes:
+            raise too_much_memory(image, declared_size, plan.memory_bytes, max_decode_bytes)
         image.load()
-        reduced = reduce_converted(image, factor, mode)
+        reduced = reduce_converted(image, plan.factor, mode)
     # The EXIF orientation is read from the file's metadata, which the reduced copy
     # carries along; the turn itself then only moves the reduced pixels.
     reduced.info = {key: value for key, value in image.info.items() if key != "transparency"}
     return apply_exif_orientation(reduced)
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    factor: int  # the pixels are reduced this many times once decoded (1: not at all)
+    memory_bytes: int  # the most memory decoding and reducing will hold at once
+
+
+def plan_decode(image: Image.Image, at_least: tuple[int, int], mode: str) -> DecodePlan:
+    """How decode_reduced will decode an opened image, and what that costs, from its
+    header alone (a JPEG is also told to decode at reduced scale)."""
+    full_size = image.size
+    if content_format(image) == "JPEG":
+        # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 scale, the smallest that keeps
+        # both sides at least `at_least`, and never holds the full-size pixels.
+        image.draft("RGB", at_least)
+    factor = reduction_factor(image.size, at_least)
+    reduced_pixels = math.ceil(image.width / factor) * math.ceil(image.height / factor)
+    memory = (
+        decoding_bytes(image, full_size)
+        + reduced_pixels * bytes_per_pixel(mode)
+        + TILE_WORKING_BYTES
+    )
+    return DecodePlan(factor, memory)
 
 
 def reduction_factor(size: tuple[int, int], at_least: tuple[int, int]) -> int:
@@ -162,7 +185,7 @@ def decoding_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
     if image.format == "WEBP":
         return held + pixels * WEBP_EXTRA_BYTES_PER_PIXEL
     if image.format == "HEIF":
-        return held + pixels * len(image.getbands()) * HEIF_EXTRA_BYTES_PER_CHANNEL
+        return held + pixels * (len(image.getbands()) + HEIF_PLANE_BYTES_PER_PIXEL)
     if content_format(image) == "JPEG" and image.info.get("progressive"):
         return held + progressive_jpeg_coefficient_bytes(image, full_size)
     return held
@@ -176,11 +199,13 @@ def progressive_jpeg_coefficient_bytes(image: Image.Image, full_size: tuple[int,
     return int(math.prod(full_size) * share_of_full_size * JPEG_COEFFICIENT_BYTES)
 
 
-def too_much_memory(image: Image.Image, needed: int, max_decode_bytes: int) -> ImageRejected:
+def too_much_memory(
+    image: Image.Image, size: tuple[int, int], needed: int, max_decode_bytes: int
+) -> ImageRejected:
     name = ACCEPTED_FORMATS[content_format(image)]
     return ImageRejected(
         "too_large_to_decode",
-        f"Decoding this {image.width} x {image.height} {name} image would take "
+        f"Decoding this {size[0]} x {size[1]} {name} image would take "
         f"{needed / 1_000_000:.0f} MB of memory, more than the server's limit of "
         f"{max_decode_bytes / 1_000_000:.0f} MB. Send a smaller image.",
         413,
