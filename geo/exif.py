@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
+from functools import partial
 from io import BytesIO
 from typing import Any, TypeVar
 
@@ -80,6 +81,11 @@ def read_photo_metadata(data: bytes) -> PhotoMetadata:
 # --- PNG -----------------------------------------------------------------------------------
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# ImageMagick 6 and tools built on it write EXIF into a PNG as a text chunk under this
+# keyword, in hex ("\nexif\n    1234\n4d4d002a..."): the way before eXIf existed.
+RAW_EXIF_PROFILE = b"Raw profile type exif"
+TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt"}
+MAX_PROFILE_BYTES = 1_000_000  # EXIF is at most 64 KB; hex doubles it. No zip bombs.
 
 
 def _png_metadata(data: bytes) -> PhotoMetadata:
@@ -98,26 +104,49 @@ def _png_metadata(data: bytes) -> PhotoMetadata:
 
 
 def png_exif_chunk(data: bytes) -> bytes | None:
-    """The body of a PNG's eXIf chunk, wherever it is, or None (none, or damaged).
+    """The EXIF of a PNG, wherever it is, or None (none, or damaged): the eXIf chunk's
+    body, else that of an ImageMagick "Raw profile type exif" text chunk.
 
     A PNG is its signature, then chunks: a 4-byte length, a 4-byte type, the body and a CRC
     of type and body. Only the chunk headers are read on the way: the pixel data (IDAT
     chunks) is skipped, never decompressed.
     """
     position = len(PNG_SIGNATURE)
+    raw_profile = None
     while position + 8 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, position)
         body_start = position + 8
         body_end = body_start + length
         if body_end + 4 > len(data) or kind == b"IEND":
-            return None
-        if kind == b"eXIf":
+            break
+        if kind == b"eXIf" or (kind in TEXT_CHUNKS and raw_profile is None):
             body = data[body_start:body_end]
             (crc,) = struct.unpack_from(">I", data, body_end)
             # A damaged chunk could hold any position: better none than a wrong one.
-            return body if zlib.crc32(kind + body) == crc else None
+            if zlib.crc32(kind + body) != crc:
+                return None
+            if kind == b"eXIf":
+                return body
+            raw_profile = _safely(partial(raw_exif_profile, kind, body))
         position = body_end + 4
-    return None
+    return raw_profile
+
+
+def raw_exif_profile(kind: bytes, body: bytes) -> bytes | None:
+    """The EXIF in a tEXt, zTXt or iTXt chunk keyed "Raw profile type exif", or None."""
+    keyword, _, rest = body.partition(b"\0")
+    if keyword != RAW_EXIF_PROFILE:
+        return None
+    if kind == b"zTXt":  # compression method (0: zlib), then the compressed text
+        rest = zlib.decompressobj().decompress(rest[1:], MAX_PROFILE_BYTES)
+    elif kind == b"iTXt":  # compressed?, method, language\0, translated keyword\0, text
+        compressed, rest = rest[0], rest[2:]
+        rest = rest.split(b"\0", 2)[2]
+        if compressed:
+            rest = zlib.decompressobj().decompress(rest, MAX_PROFILE_BYTES)
+    # "\nexif\n    1234\n" and then the hex, in lines of 72 characters.
+    lines = rest.decode("ascii").split("\n")
+    return bytes.fromhex("".join(lines[3:]))
 
 
 def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:

@@ -443,6 +443,17 @@ def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
+def png_with_raw_exif_profile(image: Image.Image, exif: bytes, *, compressed: bool) -> bytes:
+    """A PNG with its EXIF in hex in a text chunk, as ImageMagick 6 writes it."""
+    exif = exif.removeprefix(b"Exif\x00\x00")
+    hex_text = exif.hex()
+    lines = [hex_text[start : start + 72] for start in range(0, len(hex_text), 72)]
+    text = "\nexif\n" + f"{len(exif):8d}" + "\n" + "\n".join(lines) + "\n"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", text, zip=compressed)
+    return saved(image, "PNG", pnginfo=info)
+
+
 def png_with_exif_after_the_pixels(png: bytes, exif: bytes) -> bytes:
     """The PNG with an eXIf chunk between its last IDAT and IEND, as some phones write it."""
     iend = png_chunk(b"IEND", b"")
@@ -465,6 +476,8 @@ def saved(image: Image.Image, format: str, **options) -> bytes:
 def in_format(format: str) -> bytes:
     """The real GPS photo in `format`, its EXIF where that format's writers put it."""
     image, exif = real_gps_photo()
+    if format in ("PNG, ImageMagick's zTXt profile", "PNG, ImageMagick's tEXt profile"):
+        return png_with_raw_exif_profile(image, exif, compressed="zTXt" in format)
     if format == "PNG, eXIf after the pixel data":
         return png_with_exif_after_the_pixels(saved(image, "PNG"), exif)
     if format == "WEBP, EXIF chunk with an Exif header":  # as some tools write it
@@ -480,6 +493,8 @@ def in_format(format: str) -> bytes:
         "JPEG",
         "PNG",
         "PNG, eXIf after the pixel data",
+        "PNG, ImageMagick's zTXt profile",
+        "PNG, ImageMagick's tEXt profile",
         "WEBP",
         "WEBP, EXIF chunk with an Exif header",
         "HEIF",
@@ -655,3 +670,12 @@ def test_orientation(value, expected):
 
 def test_position_is_a_value():
     assert GpsPosition(1.0, 2.0) == GpsPosition(latitude=1.0, longitude=2.0, altitude_m=None)
+
+
+def test_a_compressed_text_chunk_is_never_inflated_in_full():
+    # 64 MB of "0" characters, zlib-compressed to about 64 KB, under the profile's keyword.
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", "\nexif\n 1\n" + "0" * 64_000_000, zip=True)
+    png = saved(Image.new("RGB", (8, 8)), "PNG", pnginfo=info)
+    assert len(png) < 1_000_000
+    assert read_photo_metadata(png) == PhotoMetadata()
