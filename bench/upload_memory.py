@@ -68,6 +68,14 @@ def transparent_png() -> bytes:
     return encoded(Image.new("RGBA", (7064, 7064)), "PNG", compress_level=9)
 
 
+def noisy_transparent_png() -> bytes:
+    """The same canvas with its first 640 rows random: a ~19 MB file, close to the upload
+    limit, so the request body and the decode weigh on the worker at the same time."""
+    pixels = np.zeros((7064, 7064, 4), np.uint8)
+    pixels[:640] = np.random.default_rng(12).integers(0, 256, (640, 7064, 4), np.uint8)
+    return encoded(Image.fromarray(pixels), "PNG", compress_level=1)
+
+
 def grey_16_bit_png() -> bytes:
     """~97 KB: 7064 x 7064 16-bit grey, all zero."""
     return encoded(Image.fromarray(np.zeros((7064, 7064), np.uint16)), "PNG", compress_level=9)
@@ -96,6 +104,7 @@ def small_photo() -> bytes:
 
 HOSTILE_UPLOADS = [
     Upload("transparent 50 MP PNG", "zero.png", transparent_png),
+    Upload("transparent 50 MP PNG, 19 MB of noise", "noisy.png", noisy_transparent_png),
     Upload("16-bit grey 50 MP PNG", "grey.png", grey_16_bit_png),
     Upload("uniform 50 MP JPEG", "uniform.jpg", uniform_50mp_jpeg),
     Upload("progressive 50 MP JPEG", "progressive.jpg", progressive_50mp_jpeg),
