@@ -18,7 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
 
 from django.conf import settings
 
-from bench import compute, decode, history, inference, serving
+from bench import compute, decode, history, inference, serving, upload_memory
 from bench.context import BenchContext
 from bench.machine import OtherWork, busy_warning, describe_machine, summary
 from bench.table import Row, render, write_json
@@ -29,6 +29,7 @@ MEASUREMENTS: dict[str, Callable[[BenchContext], list[Row]]] = {
     "inference": inference.backend_rows,
     "decode": decode.decode_rows,
     "serving": serving.classify_rows,
+    "upload_memory": upload_memory.upload_memory_rows,
     "history": history.history_rows,
 }
 

@@ -318,6 +318,17 @@ MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000, minimum=1)
 FILE_UPLOAD_HANDLERS = ["birdai.uploads.LimitedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
+# --- Upload memory (issue #12: small files, big decodes) -----------------------------
+# The most memory decoding one upload may take: the decoder's own buffers, the pixels
+# and the reduced copy (classifier/images.py prices each format and mode before it
+# decodes). Over it: 413 too_large_to_decode. With the upload itself and the rest of
+# the request, a worker then stays within 300 MB of its usual peak, so two workers
+# and the system fit a 1 GiB instance (tests/test_upload_memory.py measures it).
+MAX_DECODE_BYTES = env_int("MAX_DECODE_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024)
+# The stored copy of a submitted photo is scaled down to this longest side (see
+# history/photos.py for why 2048 is enough and what it saves).
+STORED_PHOTO_LONGEST_SIDE = env_int("STORED_PHOTO_LONGEST_SIDE", 2048, minimum=320)
+
 # --- Classifier ---------------------------------------------------------------------
 # See docs/classifier.md for the model, the backends and how to swap in another model.
 

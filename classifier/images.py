@@ -4,10 +4,21 @@
     to_model_input(image) -> float32 array of shape (1, 3, 224, 224)
 
 Only Pillow and numpy: no Django, no torch, so both are quick to test on their own.
+
+Memory is what a small hostile file attacks: a 200 KB PNG can declare 50 million
+transparent pixels, 200 MB once decoded. So every decode is priced before it starts
+(decoding_bytes: the format's decoder, the mode, the size) and refused with a 413 over
+the caller's max_decode_bytes; and no full-size copy is ever made after it: the pixels
+are converted and reduced a tile at a time (decode_reduced), to the size the caller
+needs (the model: 256 pixels on the short side; history/photos.py: the stored copy).
 """
 
 import io
+import math
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import numpy as np
@@ -31,6 +42,27 @@ RESIZE_SHORT_SIDE = 256
 
 WHITE = (255, 255, 255, 255)
 HIGH_BIT_DEPTH_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+TRANSPARENT_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+# What decoding holds in memory at its peak, in bytes per pixel, beyond what Pillow
+# keeps for the image itself (bytes_per_pixel). Measured with Pillow 13 and
+# pillow-heif 1.8 (tests/classifier/test_images.py checks these against a real decode):
+# Pillow decodes a WebP through libwebp's animation decoder, which keeps its own
+# canvas and hands over a copy of it: 16 bytes a pixel in all, 4 of them Pillow's.
+# libheif decodes into YUV planes (up to 2 bytes a pixel), converts them into its own
+# buffer (a byte a channel), which Pillow then copies.
+WEBP_EXTRA_BYTES_PER_PIXEL = 12
+HEIF_PLANE_BYTES_PER_PIXEL = 2
+# A progressive JPEG is refined over several passes, so libjpeg keeps every DCT
+# coefficient of the full-size image (2 bytes each) until the last one, even when
+# decoding at 1/8 scale.
+JPEG_COEFFICIENT_BYTES = 2
+# Pixels are converted (to RGB, transparency onto white, 16 bits to 8) and reduced in
+# tiles of about this many pixels, so no full-size copy of a large image is made. A
+# tile's conversion holds up to six copies of it at once (crop, RGBA, white, composite,
+# RGB, reduced), at most 4 bytes a pixel each (16-bit grey: float32).
+TILE_PIXELS = 512 * 512
+TILE_WORKING_BYTES = TILE_PIXELS * 4 * 6
 
 # What Pillow raises on a file that starts like an image and then goes wrong.
 DECODING_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
@@ -46,31 +78,153 @@ class ImageRejected(Exception):
         self.status = status
 
 
-def decode_image(data: bytes, *, filename: str | None, max_pixels: int) -> Image.Image:
-    """The upload as an upright RGB image (a large JPEG comes back scaled down by 2, 4
-    or 8 with its short side still at least 256 pixels), or ImageRejected."""
+def decode_image(
+    data: bytes, *, filename: str | None, max_pixels: int, max_decode_bytes: int | None = None
+) -> Image.Image:
+    """The upload as an upright RGB image, reduced by a whole factor (a JPEG by 2, 4 or
+    8 inside its decoder) as long as its short side stays at least 256 pixels, or
+    ImageRejected. max_decode_bytes bounds the memory decoding may take (None: no bound,
+    for scripts on trusted files)."""
     if not data:
         raise ImageRejected("empty_file", "The file is empty.", 400)
-    try:
+    with refusing_bad_pixels(max_pixels):
         image = open_image(data, filename)
         check_pixel_count(image, max_pixels)
-        if content_format(image) == "JPEG":
-            # Decode at 1/2, 1/4 or 1/8 scale inside the JPEG decoder (DCT scaling), the
-            # smallest that keeps both sides at least 256: a 12 MP photo decodes about
-            # four times faster than in full.
-            image.draft("RGB", (RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE))
-        image.load()
+        # A 12 MP JPEG decodes about four times faster at 1/8 scale than in full.
+        minimum = (RESIZE_SHORT_SIDE, RESIZE_SHORT_SIDE)
+        return decode_reduced(
+            image, at_least=minimum, mode="RGB", max_decode_bytes=max_decode_bytes
+        )
+
+
+@contextmanager
+def refusing_bad_pixels(max_pixels: int | None) -> Iterator[None]:
+    """Turns what Pillow raises on a bomb or a damaged file into ImageRejected."""
+    try:
+        yield
     except Image.DecompressionBombError:
         # Pillow's own guard, for a max_pixels set above Pillow's limit.
-        raise too_many_pixels(max_pixels) from None
+        raise too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS) from None
     except Image.DecompressionBombWarning:
         # Only raised when warnings are errors (python -W error, some test settings).
-        raise too_many_pixels(max_pixels) from None
+        raise too_many_pixels(max_pixels or Image.MAX_IMAGE_PIXELS) from None
     except DECODING_ERRORS:
         raise ImageRejected(
             "corrupt_image", "The image is damaged or incomplete and cannot be read.", 400
         ) from None
-    return to_rgb(apply_exif_orientation(image))
+
+
+def decode_reduced(
+    image: Image.Image,
+    *,
+    at_least: tuple[int, int],
+    mode: str,
+    max_decode_bytes: int | None,
+) -> Image.Image:
+    """An opened image's pixels, upright, in `mode` (RGB, or RGBA to keep transparency),
+    reduced by the largest whole factor that keeps both sides at least `at_least`; or
+    ImageRejected: 413 when decoding would take more than max_decode_bytes, 400 when the
+    file is damaged."""
+    declared_size = image.size  # a JPEG's shrinks once plan_decode has set it to draft
+    with refusing_bad_pixels(Image.MAX_IMAGE_PIXELS):
+        plan = plan_decode(image, at_least, mode)
+        if max_decode_bytes is not None and plan.memory_bytes > max_decode_bytes:
+            raise too_much_memory(image, declared_size, plan.memory_bytes, max_decode_bytes)
+        image.load()
+        reduced = reduce_converted(image, plan.factor, mode)
+    # The EXIF orientation is read from the file's metadata, which the reduced copy
+    # carries along; the turn itself then only moves the reduced pixels.
+    reduced.info = {key: value for key, value in image.info.items() if key != "transparency"}
+    return apply_exif_orientation(reduced)
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    factor: int  # the pixels are reduced this many times once decoded (1: not at all)
+    memory_bytes: int  # the most memory decoding and reducing will hold at once
+
+
+def plan_decode(image: Image.Image, at_least: tuple[int, int], mode: str) -> DecodePlan:
+    """How decode_reduced will decode an opened image, and what that costs, from its
+    header alone (a JPEG is also told to decode at reduced scale)."""
+    full_size = image.size
+    if content_format(image) == "JPEG":
+        # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 scale, the smallest that keeps
+        # both sides at least `at_least`, and never holds the full-size pixels.
+        image.draft("RGB", at_least)
+    factor = reduction_factor(image.size, at_least)
+    reduced_pixels = math.ceil(image.width / factor) * math.ceil(image.height / factor)
+    memory = (
+        decoding_bytes(image, full_size)
+        + reduced_pixels * bytes_per_pixel(mode)
+        + TILE_WORKING_BYTES
+    )
+    return DecodePlan(factor, memory)
+
+
+def reduction_factor(size: tuple[int, int], at_least: tuple[int, int]) -> int:
+    """The largest whole factor that keeps both sides at least `at_least` (1: none)."""
+    return max(1, min(size[0] // at_least[0], size[1] // at_least[1]))
+
+
+def bytes_per_pixel(mode: str) -> int:
+    """What Pillow keeps in memory for one pixel of this mode: a byte for 1, L and P,
+    two for 16-bit grey, four for every other mode (RGB too: one byte is padding)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def decoding_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
+    """The memory decoding this opened image takes at its peak, at its current size
+    (after draft()); full_size is the size its header declares."""
+    pixels = image.width * image.height
+    held = pixels * bytes_per_pixel(image.mode)
+    if image.format == "WEBP":
+        return held + pixels * WEBP_EXTRA_BYTES_PER_PIXEL
+    if image.format == "HEIF":
+        return held + pixels * (len(image.getbands()) + HEIF_PLANE_BYTES_PER_PIXEL)
+    if content_format(image) == "JPEG" and image.info.get("progressive"):
+        return held + progressive_jpeg_coefficient_bytes(image, full_size)
+    return held
+
+
+def progressive_jpeg_coefficient_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
+    # Each layer is (id, horizontal sampling, vertical sampling, table): a colour
+    # component at 2x2 sampling (4:2:0) has a quarter as many coefficients as the grey.
+    samplings = [horizontal * vertical for _, horizontal, vertical, _ in image.layer]
+    share_of_full_size = sum(samplings) / max(samplings)
+    return int(math.prod(full_size) * share_of_full_size * JPEG_COEFFICIENT_BYTES)
+
+
+def too_much_memory(
+    image: Image.Image, size: tuple[int, int], needed: int, max_decode_bytes: int
+) -> ImageRejected:
+    name = ACCEPTED_FORMATS[content_format(image)]
+    return ImageRejected(
+        "too_large_to_decode",
+        f"Decoding this {size[0]} x {size[1]} {name} image would take "
+        f"{needed / 1_000_000:.0f} MB of memory, more than the server's limit of "
+        f"{max_decode_bytes / 1_000_000:.0f} MB. Send a smaller image.",
+        413,
+    )
+
+
+def reduce_converted(image: Image.Image, factor: int, mode: str) -> Image.Image:
+    """The image converted to `mode` (RGB or RGBA) and reduced `factor` times (box
+    average), a tile at a time: each step only ever copies one tile's pixels."""
+    width, height = image.size
+    reduced = Image.new(mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    # Tiles whose sides are a multiple of the factor, so their reduced pixels line up.
+    side = max(factor, math.isqrt(TILE_PIXELS) // factor * factor)
+    for top in range(0, height, side):
+        for left in range(0, width, side):
+            tile = image.crop((left, top, min(left + side, width), min(top + side, height)))
+            converted = to_rgb(tile) if mode == "RGB" else to_rgba(tile)
+            reduced.paste(converted.reduce(factor), (left // factor, top // factor))
+    return reduced
 
 
 def open_image(data: bytes, filename: str | None) -> Image.Image:
@@ -144,13 +298,24 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return image
     if image.mode in HIGH_BIT_DEPTH_MODES:
         return to_8_bit_grey(image).convert("RGB")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+    if has_transparency(image):
         # Fully transparent pixels keep whatever colour they had (often black);
         # showing them on white is what the uploader saw in their browser.
         background = Image.new("RGBA", image.size, WHITE)
         background.alpha_composite(image.convert("RGBA"))
         return background.convert("RGB")
     return image.convert("RGB")  # L, P, CMYK, YCbCr, 1, ...
+
+
+def to_rgba(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGBA, keeping transparency; 16-bit samples become 8-bit."""
+    if image.mode in HIGH_BIT_DEPTH_MODES:
+        image = to_8_bit_grey(image)
+    return image.convert("RGBA")
+
+
+def has_transparency(image: Image.Image) -> bool:
+    return image.mode in TRANSPARENT_MODES or "transparency" in image.info
 
 
 def to_8_bit_grey(image: Image.Image) -> Image.Image:

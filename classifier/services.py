@@ -22,7 +22,12 @@ class ClassifiedPhoto:
 
 def classify_photo(*, data: bytes, filename: str) -> ClassifiedPhoto:
     started = time.perf_counter()
-    image = decode_image(data, filename=filename, max_pixels=settings.MAX_IMAGE_PIXELS)
+    image = decode_image(
+        data,
+        filename=filename,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        max_decode_bytes=settings.MAX_DECODE_BYTES,
+    )
     prediction = get_classifier().classify(image)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return ClassifiedPhoto(image=image, prediction=prediction, elapsed_ms=elapsed_ms)

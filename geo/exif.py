@@ -19,15 +19,21 @@ with varying care, so every value is treated as untrusted input:
 
 import math
 import re
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
+from functools import partial
 from io import BytesIO
 from typing import Any, TypeVar
 
+import pillow_heif
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF (iPhone photos) keep their EXIF in the file too
 
 T = TypeVar("T")
 
@@ -55,25 +61,92 @@ class PhotoMetadata:
 def read_photo_metadata(data: bytes) -> PhotoMetadata:
     """The location, capture time, camera and orientation stored in a photo's EXIF.
 
-    Only the file's header is read: the pixels are never decoded, so this is cheap even for a
-    large photo. Any format Pillow can open works (JPEG, PNG with an eXIf chunk, WebP, TIFF...).
-    Never raises: unreadable parts of the metadata are None, and bytes that are not an image at
-    all give ``PhotoMetadata()``.
+    The pixels are never decoded, so this is cheap even for a large photo. Any format Pillow
+    can open works: JPEG (APP1 segment), PNG (eXIf chunk, before or after the pixel data),
+    WebP (EXIF chunk), HEIC/HEIF (Exif item), TIFF... Never raises: unreadable parts of the
+    metadata are None, and bytes that are not an image at all give ``PhotoMetadata()``.
     """
+    if data.startswith(PNG_SIGNATURE):
+        return _png_metadata(data)
     try:
         with Image.open(BytesIO(data)) as image:
-            # PNG is the odd one out: when the eXIf chunk is not ahead of the pixel data, Pillow's
-            # getexif() decodes the whole image to look for it further on. We only want the
-            # header, so a PNG counts as having EXIF only if the chunk came first (which is
-            # where Pillow itself and most tools write it).
-            if image.format == "PNG" and "exif" not in image.info:
-                return PhotoMetadata()
             exif = image.getexif()
             # The reads stay inside the `with`: for TIFF files Pillow reads tags lazily from the
             # still-open file.
             return _metadata_from_exif(exif)
     except Exception:  # noqa: BLE001 - not an image, or a header Pillow cannot parse
         return PhotoMetadata()
+
+
+# --- PNG -----------------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# ImageMagick 6 and tools built on it write EXIF into a PNG as a text chunk under this
+# keyword, in hex ("\nexif\n    1234\n4d4d002a..."): the way before eXIf existed.
+RAW_EXIF_PROFILE = b"Raw profile type exif"
+TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt"}
+MAX_PROFILE_BYTES = 1_000_000  # EXIF is at most 64 KB; hex doubles it. No zip bombs.
+
+
+def _png_metadata(data: bytes) -> PhotoMetadata:
+    # Pillow reads a PNG's eXIf chunk only if it comes before the pixel data; for one after it
+    # (as some phones write it), getexif() decodes the whole image first. Walking the chunks
+    # finds it wherever it is, without decoding a pixel.
+    payload = png_exif_chunk(data)
+    if payload is None:
+        return PhotoMetadata()
+    exif = Image.Exif()
+    try:
+        exif.load(payload)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block: no metadata, as for other formats
+        return PhotoMetadata()
+    return _metadata_from_exif(exif)
+
+
+def png_exif_chunk(data: bytes) -> bytes | None:
+    """The EXIF of a PNG, wherever it is, or None (none, or damaged): the eXIf chunk's
+    body, else that of an ImageMagick "Raw profile type exif" text chunk.
+
+    A PNG is its signature, then chunks: a 4-byte length, a 4-byte type, the body and a CRC
+    of type and body. Only the chunk headers are read on the way: the pixel data (IDAT
+    chunks) is skipped, never decompressed.
+    """
+    position = len(PNG_SIGNATURE)
+    raw_profile = None
+    while position + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        body_start = position + 8
+        body_end = body_start + length
+        if body_end + 4 > len(data) or kind == b"IEND":
+            break
+        if kind == b"eXIf" or (kind in TEXT_CHUNKS and raw_profile is None):
+            body = data[body_start:body_end]
+            (crc,) = struct.unpack_from(">I", data, body_end)
+            # A damaged chunk could hold any position: better none than a wrong one.
+            if zlib.crc32(kind + body) != crc:
+                return None
+            if kind == b"eXIf":
+                return body
+            raw_profile = _safely(partial(raw_exif_profile, kind, body))
+        position = body_end + 4
+    return raw_profile
+
+
+def raw_exif_profile(kind: bytes, body: bytes) -> bytes | None:
+    """The EXIF in a tEXt, zTXt or iTXt chunk keyed "Raw profile type exif", or None."""
+    keyword, _, rest = body.partition(b"\0")
+    if keyword != RAW_EXIF_PROFILE:
+        return None
+    if kind == b"zTXt":  # compression method (0: zlib), then the compressed text
+        rest = zlib.decompressobj().decompress(rest[1:], MAX_PROFILE_BYTES)
+    elif kind == b"iTXt":  # compressed?, method, language\0, translated keyword\0, text
+        compressed, rest = rest[0], rest[2:]
+        rest = rest.split(b"\0", 2)[2]
+        if compressed:
+            rest = zlib.decompressobj().decompress(rest, MAX_PROFILE_BYTES)
+    # "\nexif\n    1234\n" and then the hex, in lines of 72 characters.
+    lines = rest.decode("ascii").split("\n")
+    return bytes.fromhex("".join(lines[3:]))
 
 
 def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -66,7 +67,12 @@ def submit_photo(
 
     photo = classify_photo(data=data, filename=filename)  # validates the image first
     metadata = read_photo_metadata(data)  # what the photo reveals, before it is removed
-    copy = clean_copy(data, filename)  # upright, without any metadata
+    copy = clean_copy(  # upright, without any metadata
+        data,
+        filename,
+        longest_side=settings.STORED_PHOTO_LONGEST_SIDE,
+        max_decode_bytes=settings.MAX_DECODE_BYTES,
+    )
     image_key, thumbnail_key = new_storage_keys(owner, copy.extension)
     stored = store_files(
         [

@@ -59,3 +59,14 @@ def test_it_reports_a_missing_field_as_400():
     with pytest.raises(ImageRejected) as rejected:
         read_image_upload(request, "image")
     assert (rejected.value.status, rejected.value.code) == (400, "missing_image")
+
+
+def test_it_keeps_only_the_image_field(settings):
+    # Any other file beside the image is drained as it arrives: nothing of it is kept.
+    settings.MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+    request = RequestFactory().post(
+        "/", {"image": _named_file(b"\xff" * 1000), "extra": _named_file(b"\0" * 100_000)}
+    )
+    request.upload_handlers = [LimitedMemoryUploadHandler(request)]
+    assert list(request.FILES) == ["image"]
+    assert getattr(request, "oversized_uploads", []) == []

@@ -2,7 +2,12 @@
 
 import csv
 import io
+import json
+import re
 import resource
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +26,15 @@ from tests.photos import (
 MAX_PIXELS = 50_000_000
 
 
-def decode(data: bytes, filename: str | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    return decode_image(data, filename=filename, max_pixels=max_pixels)
+def decode(
+    data: bytes,
+    filename: str | None = None,
+    max_pixels: int = MAX_PIXELS,
+    max_decode_bytes: int | None = None,
+) -> Image.Image:
+    return decode_image(
+        data, filename=filename, max_pixels=max_pixels, max_decode_bytes=max_decode_bytes
+    )
 
 
 def rejection(data: bytes, filename: str | None, max_pixels: int = MAX_PIXELS) -> ImageRejected:
@@ -287,3 +299,117 @@ def test_it_keeps_the_central_crop_only():
 def test_it_handles_a_sliver_without_building_a_huge_intermediate():
     batch = to_model_input(Image.new("RGB", (1, 100_000), "white"))
     assert batch.shape == (1, 3, 224, 224)
+
+
+# --- Memory: priced before decoding, reduced without full-size copies -------------------
+
+# In a fresh process, whose peak (VmHWM) is its own: ru_maxrss would start from the
+# test runner's, which a child inherits across fork and exec.
+MEASURE_DECODE = """
+import json, os, sys
+from classifier.images import open_image, plan_decode, reduce_converted
+from tests.servers.process import peak_rss_bytes
+
+data = open(sys.argv[1], "rb").read()
+image = open_image(data, None)
+plan = plan_decode(image, (256, 256), "RGB")
+before = peak_rss_bytes(os.getpid())
+image.load()
+reduce_converted(image, plan.factor, "RGB")
+used = peak_rss_bytes(os.getpid()) - before
+print(json.dumps({"planned": plan.memory_bytes, "used": used}))
+"""
+MB = 1_000_000
+
+
+def measured_decode(path) -> dict:
+    """Decodes the file in a fresh Python and reads how far its peak memory rose."""
+    finished = subprocess.run(
+        [sys.executable, "-c", MEASURE_DECODE, str(path)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(finished.stdout)
+
+
+SIDE = 3000  # 9 MP: large enough that the decoder's buffers dwarf everything else
+MEMORY_CASES = {
+    "transparent PNG": lambda: encoded(Image.new("RGBA", (SIDE, SIDE)), "PNG"),
+    "16-bit grey PNG": lambda: encoded(Image.fromarray(np.zeros((SIDE, SIDE), np.uint16)), "PNG"),
+    "WebP": lambda: encoded(Image.new("RGBA", (SIDE, SIDE)), "WEBP", lossless=True),
+    "HEIC": lambda: encoded(Image.new("RGB", (SIDE, SIDE), "green"), "HEIF"),
+    "progressive JPEG, 4:2:0": lambda: encoded(
+        Image.new("RGB", (SIDE, SIDE)), "JPEG", progressive=True
+    ),
+    "progressive JPEG, 4:4:4": lambda: encoded(
+        Image.new("RGB", (SIDE, SIDE)), "JPEG", progressive=True, subsampling=0
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MEMORY_CASES)
+def test_the_memory_a_decode_is_priced_at_covers_a_real_decode(case, tmp_path):
+    path = tmp_path / "image"
+    path.write_bytes(MEMORY_CASES[case]())
+    figures = measured_decode(path)
+    planned, used = figures["planned"], figures["used"]
+    assert used <= planned * 1.05 + 4 * MB, (
+        f"{case}: used {used / MB:.0f} MB, priced at {planned / MB:.0f} MB"
+    )
+    # And not so cautious that good photos are refused for nothing.
+    assert planned <= 2 * used + 8 * MB, (
+        f"{case}: priced at {planned / MB:.0f} MB, used {used / MB:.0f} MB"
+    )
+
+
+def test_it_refuses_what_would_take_too_much_memory_before_decoding(pixels_must_not_be_decoded):
+    webp = encoded(Image.new("RGBA", (4000, 4000)), "WEBP", lossless=True)  # 16 B a pixel
+    with pytest.raises(ImageRejected) as raised:
+        decode_image(webp, filename="a.webp", max_pixels=MAX_PIXELS, max_decode_bytes=200 * MB)
+    error = raised.value
+    assert (error.code, error.status) == ("too_large_to_decode", 413)
+    assert re.search(r"this 4000 x 4000 WebP image would take 26\d MB of memory", error.message)
+    assert "limit of 200 MB" in error.message
+
+
+def test_a_progressive_jpeg_is_priced_at_its_full_size_coefficients(pixels_must_not_be_decoded):
+    jpeg = encoded(Image.new("RGB", (4000, 4000)), "JPEG", progressive=True, subsampling=0)
+    with pytest.raises(ImageRejected) as raised:  # 4000 x 4000 x 3 x 2 bytes = 96 MB
+        decode_image(jpeg, filename="a.jpg", max_pixels=MAX_PIXELS, max_decode_bytes=90 * MB)
+    assert raised.value.code == "too_large_to_decode"
+    assert "this 4000 x 4000 JPEG image would take 10" in raised.value.message
+
+
+def test_a_baseline_jpeg_is_priced_at_its_reduced_size():
+    baseline = encoded(Image.new("RGB", (4000, 4000)), "JPEG")
+    # 500 x 500 x 4 bytes, decoded and converted, and a tile's working copies
+    image = decode(baseline, "a.jpg", max_decode_bytes=10 * MB)
+    assert image.size == (500, 500)
+
+
+def test_it_reduces_a_transparent_png_a_tile_at_a_time_onto_white():
+    image = Image.new("RGBA", (3000, 2000), (255, 0, 0, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 1500, 2000))  # the left half transparent black
+    decoded = decode(encoded(image, "PNG"), "a.png")
+    assert decoded.size == (429, 286)  # reduced 7 times: still 256+ on the short side
+    assert decoded.getpixel((100, 143)) == (255, 255, 255)
+    assert decoded.getpixel((330, 143)) == (255, 0, 0)
+
+
+def test_tiles_leave_no_seams(cat):
+    # A real photo, 4800 x 3200: reduced 12 times in tiles of 1020 pixels, it must match
+    # the whole image reduced at once.
+    large = cat.resize((4800, 3200), Image.Resampling.BICUBIC)
+    decoded = decode(encoded(large, "PNG"), "cat.png")
+    assert decoded.size == (400, 267)
+    assert mean_difference(decoded, large.reduce(12)) == 0
+
+
+def test_it_reduces_16_bit_grey_without_a_full_size_float_copy():
+    samples = np.full((2000, 3000), 32896, dtype=np.uint16)
+    decoded = decode(encoded(Image.fromarray(samples), "PNG"), "scan.png")
+    assert decoded.size == (429, 286)
+    assert set(pixel_list(decoded)) == {(128, 128, 128)}

@@ -7,6 +7,7 @@ Pillow, some of them with hand-broken bytes.
 
 import csv
 import struct
+import zlib
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from io import BytesIO
@@ -419,6 +420,104 @@ def test_png_without_exif_is_not_decoded(monkeypatch):
     assert loads == []
 
 
+# --- GPS from every accepted format, wherever the file holds it -----------------------------
+
+GPS_PHOTO = "exif/gps/DSCN0010.jpg"  # a Nikon COOLPIX P6000 photo taken in Arezzo, Italy
+GPS_PHOTO_POSITION = (43.4674483333333, 11.8851266666639)  # ExifTool, exif/MANIFEST.csv
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_with_raw_exif_profile(image: Image.Image, exif: bytes, *, compressed: bool) -> bytes:
+    """A PNG with its EXIF in hex in a text chunk, as ImageMagick 6 writes it."""
+    exif = exif.removeprefix(b"Exif\x00\x00")
+    hex_text = exif.hex()
+    lines = [hex_text[start : start + 72] for start in range(0, len(hex_text), 72)]
+    text = "\nexif\n" + f"{len(exif):8d}" + "\n" + "\n".join(lines) + "\n"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", text, zip=compressed)
+    return saved(image, "PNG", pnginfo=info)
+
+
+def png_with_exif_after_the_pixels(png: bytes, exif: bytes) -> bytes:
+    """The PNG with an eXIf chunk between its last IDAT and IEND, as some phones write it."""
+    iend = png_chunk(b"IEND", b"")
+    assert png.endswith(iend)
+    return png[: -len(iend)] + png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00")) + iend
+
+
+def real_gps_photo() -> tuple[Image.Image, bytes]:
+    """The pixels and the EXIF block (with its GPS IFD) of a real camera photo."""
+    image = Image.open(BytesIO(shared_photo(GPS_PHOTO)))
+    return image, image.info["exif"]
+
+
+def saved(image: Image.Image, format: str, **options) -> bytes:
+    buffer = BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def in_format(format: str) -> bytes:
+    """The real GPS photo in `format`, its EXIF where that format's writers put it."""
+    image, exif = real_gps_photo()
+    if format in ("PNG, ImageMagick's zTXt profile", "PNG, ImageMagick's tEXt profile"):
+        return png_with_raw_exif_profile(image, exif, compressed="zTXt" in format)
+    if format == "PNG, eXIf after the pixel data":
+        return png_with_exif_after_the_pixels(saved(image, "PNG"), exif)
+    if format == "WEBP, EXIF chunk with an Exif header":  # as some tools write it
+        return saved(image, "WEBP", exif=exif if exif.startswith(b"Exif") else b"Exif\0\0" + exif)
+    if format == "WEBP":
+        return saved(image, "WEBP", exif=exif.removeprefix(b"Exif\x00\x00"))
+    return saved(image, format, exif=exif)
+
+
+@pytest.mark.parametrize(
+    "format",
+    [
+        "JPEG",
+        "PNG",
+        "PNG, eXIf after the pixel data",
+        "PNG, ImageMagick's zTXt profile",
+        "PNG, ImageMagick's tEXt profile",
+        "WEBP",
+        "WEBP, EXIF chunk with an Exif header",
+        "HEIF",
+    ],
+)
+def test_reads_the_gps_position_from_every_accepted_format(format):
+    data = in_format(format)
+    metadata = read_photo_metadata(data)
+    assert metadata.location is not None, f"{format}: the position was lost"
+    position = (metadata.location.latitude, metadata.location.longitude)
+    assert position == pytest.approx(GPS_PHOTO_POSITION, abs=1e-6)
+    assert (metadata.camera_make, metadata.camera_model) == ("NIKON", "COOLPIX P6000")
+
+
+def test_png_with_exif_after_the_pixel_data_is_not_decoded(monkeypatch):
+    monkeypatch.setattr(
+        PngImagePlugin.PngImageFile, "load", lambda self: pytest.fail("the pixels were decoded")
+    )
+    _, exif = real_gps_photo()
+    bomb = png_with_exif_after_the_pixels(decompression_bomb_png(8000, 8000), exif)
+    location = read_photo_metadata(bomb).location
+    assert (location.latitude, location.longitude) == pytest.approx(GPS_PHOTO_POSITION, abs=1e-6)
+
+
+def test_a_damaged_exif_chunk_gives_no_position():
+    data = bytearray(in_format("PNG, eXIf after the pixel data"))
+    gps_ref = data.rindex(b"N\x00")  # GPSLatitudeRef "N", inside the eXIf chunk's body
+    data[gps_ref] = ord("S")  # the CRC no longer matches: Sydney-side of the equator is a lie
+    assert read_photo_metadata(bytes(data)).location is None
+
+
+def test_a_png_cut_inside_its_exif_chunk_gives_empty_metadata():
+    data = in_format("PNG, eXIf after the pixel data")
+    assert read_photo_metadata(data[:-20]) == PhotoMetadata()  # IEND is 12 bytes, CRC 4
+
+
 # --- The helpers, one by one ----------------------------------------------------------------
 
 
@@ -558,3 +657,12 @@ def test_orientation(value, expected):
 
 def test_position_is_a_value():
     assert GpsPosition(1.0, 2.0) == GpsPosition(latitude=1.0, longitude=2.0, altitude_m=None)
+
+
+def test_a_compressed_text_chunk_is_never_inflated_in_full():
+    # 64 MB of "0" characters, zlib-compressed to about 64 KB, under the profile's keyword.
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", "\nexif\n 1\n" + "0" * 64_000_000, zip=True)
+    png = saved(Image.new("RGB", (8, 8)), "PNG", pnginfo=info)
+    assert len(png) < 1_000_000
+    assert read_photo_metadata(png) == PhotoMetadata()

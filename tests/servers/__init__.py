@@ -30,7 +30,9 @@ from tests.servers.process import (
     ServerStartError,
     child_pids,
     cpu_seconds,
+    peak_rss_bytes,
     pss_bytes,
+    reset_peak_rss,
     rss_bytes,
 )
 from tests.servers.redis import RedisServer
@@ -50,7 +52,9 @@ __all__ = [
     "free_ports",
     "http_get",
     "load_balancer_config",
+    "peak_rss_bytes",
     "pss_bytes",
+    "reset_peak_rss",
     "rss_bytes",
     "tcp_port_open",
     "wait_for_http",

@@ -173,6 +173,22 @@ def rss_bytes(pid: int) -> int:
     return _proc_kib(f"/proc/{pid}/status", "VmRSS:") * 1024
 
 
+def peak_rss_bytes(pid: int) -> int:
+    """The most resident memory the process has held at once ("high water mark")."""
+    return _proc_kib(f"/proc/{pid}/status", "VmHWM:") * 1024
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Sets the process's peak back to its current resident memory, so the next peak
+    belongs to what happens next. False where the kernel does not allow it (writing
+    /proc/PID/clear_refs needs the process's owner or root, and Linux 4.0+)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def pss_bytes(pid: int) -> int:
     """Proportional memory: each shared page is split between the processes sharing it.
 
