@@ -450,7 +450,7 @@ def png_with_exif_after_the_pixels(png: bytes, exif: bytes) -> bytes:
 
 def real_gps_photo() -> tuple[Image.Image, bytes]:
     """The pixels and the EXIF block (with its GPS IFD) of a real camera photo."""
-    image = Image.open(BytesIO(shared_photo(GPS_PHOTO)))
+    image = Image.open(BytesIO(read_testdata(GPS_PHOTO)))
     return image, image.info["exif"]
 
 
