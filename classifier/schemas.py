@@ -52,7 +52,9 @@ IMAGE_UPLOAD_BODY = {
                             "description": "A JPEG, PNG, WebP or HEIC photo.",
                         }
                     },
-                }
+                },
+                # What a client should label the file; the server goes by its content.
+                "encoding": {"image": {"contentType": "image/jpeg, image/png, image/webp"}},
             }
         },
     }

@@ -65,7 +65,7 @@ def list_submissions(request: HttpRequest):
 
 @router.get(
     "/submissions/{submission_id}",
-    response={200: SubmissionOut, **error_responses(401, 404, 503)},
+    response={200: SubmissionOut, **error_responses(400, 401, 404, 503)},
     summary="One of your submissions",
 )
 def get_submission(request: HttpRequest, submission_id: int):
@@ -74,7 +74,7 @@ def get_submission(request: HttpRequest, submission_id: int):
 
 @router.delete(
     "/submissions/{submission_id}",
-    response={204: None, **error_responses(401, 403, 404, 503)},
+    response={204: None, **error_responses(400, 401, 403, 404, 503)},
     summary="Delete one of your submissions and its stored files",
 )
 def remove_submission(request: HttpRequest, submission_id: int):

@@ -39,8 +39,9 @@ DOCUMENTED_ERRORS = {
     ("/api/v1/me", "get"): {"401", "503"},
     ("/api/v1/submissions", "post"): {"400", "401", "403", "413", "415", "429", "503"},
     ("/api/v1/submissions", "get"): {"400", "401", "503"},
-    ("/api/v1/submissions/{submission_id}", "get"): {"401", "404", "503"},
-    ("/api/v1/submissions/{submission_id}", "delete"): {"401", "403", "404", "503"},
+    # 400: an id that is not a number (one that is a number but not yours: 404)
+    ("/api/v1/submissions/{submission_id}", "get"): {"400", "401", "404", "503"},
+    ("/api/v1/submissions/{submission_id}", "delete"): {"400", "401", "403", "404", "503"},
     ("/api/v1/locations", "get"): {"400", "401", "403", "503"},
 }
 
