@@ -99,10 +99,9 @@ def unreadable_request(request: HttpRequest, error: Exception) -> HttpResponse:
     if isinstance(error, (TooManyFieldsSent, TooManyFilesSent)):
         message = "The request has too many fields or files; send only the field 'image'."
     elif isinstance(error, MultiPartParserError):
-        message = (
-            "The body is not readable multipart/form-data: it needs a boundary in its "
-            "Content-Type, and each part's headers (with the file name) under 1 KB."
-        )
+        # Django's reasons name only what is wrong with the body ("Invalid boundary in
+        # multipart: None", "Request max total header size exceeded.").
+        message = f"The body cannot be read as multipart/form-data: {error}"
     else:
         message = "The request cannot be read."
     return error_response(request, "invalid_request", message, 400)
