@@ -28,20 +28,21 @@ from geo.api import router as geo_router
 from history.api import router as history_router
 from history.services import DatabaseUnavailable, StorageUnavailable
 
+DESCRIPTION = (
+    "Upload a photo; a pretrained classifier says whether it shows a bird, and which.\n\n"
+    'Every error is JSON, `{"error": "<code>", "message": "<sentence>"}`, with the status '
+    "that says what went wrong: 400 a request that cannot be read or has bad parameters, "
+    "401 no valid token or session, 403 a signed-in session without its CSRF token (or a "
+    "staff-only option), 404 no such resource or path, 405 a method the path does not "
+    "take, 413 a file or body over the limit, 415 a file that is not a photo we take, 429 "
+    "too many requests and 503 a part of the service is down (both with `Retry-After`)."
+)
+
 api = NinjaAPI(
     title="bird.ai API",
     version="1.0.0",
-    description="Upload a photo; a pretrained classifier says whether it shows a bird, and which.",
+    description=DESCRIPTION,
     urls_namespace="api-v1",
-)
-api.description += (
-    '\n\nEvery error is JSON, `{"error": "<code>", "message": "<sentence>"}`, with the '
-    "status that says what went wrong: 400 a request that cannot be read or has bad "
-    "parameters, 401 no valid token or session, 403 a signed-in session without its CSRF "
-    "token (or a staff-only option), 404 no such resource or path, 405 a method the path "
-    "does not take, 413 a file or body over the limit, 415 a file that is not a photo we "
-    "take, 429 too many requests (see `Retry-After`), 503 a part of the service is down "
-    "(see `Retry-After`)."
 )
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)

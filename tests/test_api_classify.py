@@ -117,3 +117,14 @@ def test_it_answers_503_when_the_model_cannot_be_loaded(api_client, missing_mode
     response = post_image(api_client, skimage_photo("chelsea.png"), "cat.png")
     body = assert_error(response, 503, "model_unavailable")
     assert "export_onnx" in body["message"]
+
+
+def test_a_crash_is_a_json_500_without_its_details(api_client, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("classifier.api.classify_photo", crash)
+    api_client.raise_request_exception = False
+    response = post_image(api_client, skimage_photo("chelsea.png"), "cat.png")
+    body = assert_error(response, 500, "internal_error")
+    assert "secret" not in body["message"]

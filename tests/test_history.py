@@ -218,6 +218,8 @@ def test_the_database_being_down_is_a_503(api_client, alice, media_root, databas
         database_cluster.start()
         connection.close()
     assert response.status_code == 503
+    assert response.json()["error"] == "database_unavailable"
+    assert response["Retry-After"] == "10"
 
 
 # --- who may call: tokens, sessions and CSRF -----------------------------------------
