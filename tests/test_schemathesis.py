@@ -14,6 +14,7 @@ example database): each run sends the same requests.
 """
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -30,6 +31,7 @@ from schemathesis.checks import positive_data_acceptance
 from birdai.api import api
 from tests.servers import Gunicorn
 from tests.servers.gunicorn import PROJECT_ROOT
+from tests.servers.net import http_request, multipart_file
 
 MAX_EXAMPLES = 100
 USERNAME = "fuzzer"
@@ -159,6 +161,27 @@ def test_the_api_keeps_to_its_schema_with_a_token(case, fuzzed_server):
 @bounded
 def test_the_api_keeps_to_its_schema_without_credentials(case, fuzzed_server):
     call_and_validate(case, fuzzed_server.url)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        pytest.param("cat.png", "multipart/form-data", id="no-boundary"),
+        pytest.param("a" * 2000 + ".png", None, id="filename-of-2000-characters"),
+    ],
+)
+def test_an_unreadable_body_is_a_json_400_and_no_traceback(fuzzed_server, filename, content_type):
+    """As issue #12 found them on gunicorn: each was Django's HTML 400 and a traceback."""
+    body, headers = multipart_file("image", filename, b"\x89PNG\r\n\x1a\n")
+    if content_type:
+        headers["Content-Type"] = content_type
+    for url in (fuzzed_server.url + "/api/v1/classify", fuzzed_server.url + "/api/v1/submissions"):
+        headers["Authorization"] = f"Bearer {fuzzed_server.token}"
+        response = http_request("POST", url, body=body, headers=headers)
+        assert response.status == 400, response.body
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert json.loads(response.body)["error"] == "invalid_request"
+    assert "Traceback" not in fuzzed_server.log_path.read_text()
 
 
 def test_the_generated_requests_reached_every_success_path(fuzzed_server):
