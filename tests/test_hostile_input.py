@@ -11,6 +11,7 @@ grey PNG, a 50 MP JPEG) are accepted by design; their memory bound is tested by 
 memory work of that issue (a worker's peak RSS), not by a 4xx.
 """
 
+import functools
 import io
 import logging
 import os
@@ -71,6 +72,7 @@ def auth_for(url: str, token: str) -> dict[str, str]:
 # --- files that are not photos we take ------------------------------------------------
 
 
+@functools.cache  # one encoding per format for the whole suite
 def cat(format: str = "PNG", **options) -> bytes:
     return reencode(skimage_photo("chelsea.png"), format, **options)
 
