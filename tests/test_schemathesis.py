@@ -21,7 +21,6 @@ import subprocess
 import sys
 
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -31,7 +30,7 @@ from schemathesis.checks import positive_data_acceptance
 from birdai.api import api
 from tests.servers import Gunicorn
 from tests.servers.gunicorn import PROJECT_ROOT
-from tests.servers.net import http_request, multipart_file
+from tests.servers.net import http_get, http_request, multipart_file
 
 MAX_EXAMPLES = 100
 USERNAME = "fuzzer"
@@ -147,8 +146,8 @@ bounded = settings(
 
 
 def test_the_live_server_serves_the_schema_under_test(fuzzed_server):
-    response = requests.get(fuzzed_server.url + "/api/v1/openapi.json", timeout=10)
-    assert response.json() == schema.raw_schema
+    response = http_get(fuzzed_server.url + "/api/v1/openapi.json")
+    assert json.loads(response.body) == schema.raw_schema
 
 
 @schema.parametrize()
@@ -185,8 +184,8 @@ def test_an_unreadable_body_is_a_json_400_and_no_traceback(fuzzed_server, filena
 
 
 def test_the_generated_requests_reached_every_success_path(fuzzed_server):
-    """Runs after the two above (pytest keeps a module's order): real photos and real
-    areas reached the code behind each success, not only the error paths."""
+    """Runs after the Schemathesis tests above (pytest keeps a module's order): real photos
+    and real areas reached the code behind each success, not only the error paths."""
     log = fuzzed_server.log_path.read_text()
     answered = re.findall(r' HTTP/1\.1" \d{3} ', log)
     assert len(answered) > 1000  # about 2,500 with MAX_EXAMPLES = 100
