@@ -7,9 +7,14 @@ does the API answers 401 (see birdai/api.py for the body).
 """
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from accounts.models import ApiToken
+
+
+class CsrfFailed(Exception):
+    """A signed-in browser session sent a POST or DELETE without its CSRF token."""
 
 
 class ApiTokenAuth(HttpBearer):
@@ -24,9 +29,31 @@ class ApiTokenAuth(HttpBearer):
         return api_token.user
 
 
+class BrowserSessionAuth(SessionAuth):
+    """The signed-in browser session; unsafe methods must carry its CSRF token.
+
+    CSRF protects a signed-in session from being borrowed by another site. A request
+    with no signed-in session has nothing to borrow, so it is simply not
+    authenticated (401), as the schema says; only a signed-in session without a valid
+    token is refused as csrf_failed (403). Django Ninja's own check runs before it
+    knows whether anyone is signed in, and so answered 403 to every token-less POST.
+    """
+
+    openapi_description = "The browser's session cookie; POST and DELETE need X-CSRFToken."
+
+    def __init__(self) -> None:
+        super().__init__(csrf=False)  # checked below, once we know there is a session
+
+    def __call__(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        if check_csrf(request) is not None:  # None for GET, or a valid token
+            raise CsrfFailed
+        return request.user
+
+
 # Token first: a script that sends one should not depend on a stray session cookie.
-# django_auth checks the CSRF token for unsafe methods, as a form would.
-user_auth = [ApiTokenAuth(), django_auth]
+user_auth = [ApiTokenAuth(), BrowserSessionAuth()]
 
 
 def signed_in_user(request: HttpRequest):

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # everyone. Before SessionMiddleware: it must see the Vary: Cookie that one adds.
     "birdai.security_headers.ContentSecurityPolicyMiddleware",
     "birdai.security_headers.PrivateResponseMiddleware",
+    # apitruth (issue 12): every error under /api/ in the API's JSON shape
+    "birdai.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,9 +1,8 @@
 from django.http import HttpRequest
-from ninja import File, Router
-from ninja.files import UploadedFile
+from ninja import Router
 
 from birdai.uploads import read_image_upload
-from classifier.schemas import Classification, Error
+from classifier.schemas import IMAGE_UPLOAD_BODY, Classification, error_responses
 from classifier.services import classify_photo
 from throttling.limits import CLASSIFY, limit_api
 
@@ -12,7 +11,8 @@ router = Router(tags=["classifier"])
 
 @router.post(
     "/classify",
-    response={200: Classification, 400: Error, 413: Error, 415: Error, 429: Error, 503: Error},
+    response={200: Classification, **error_responses(400, 413, 415, 429, 503)},
+    openapi_extra=IMAGE_UPLOAD_BODY,
     summary="Classify one photo",
     description=(
         "Send a JPEG, PNG, WebP or HEIC photo as multipart/form-data in the field `image`. "
@@ -22,9 +22,7 @@ router = Router(tags=["classifier"])
     ),
 )
 @limit_api(CLASSIFY)
-def classify(request: HttpRequest, image: UploadedFile | None = File(None)) -> dict:
-    # The parameter documents the field in the OpenAPI schema; read_image_upload also
-    # tells a missing file from one that was over the size limit.
+def classify(request: HttpRequest) -> dict:
     data, filename = read_image_upload(request, "image")
     photo = classify_photo(data=data, filename=filename)
     return {**photo.prediction.as_dict(), "elapsed_ms": round(photo.elapsed_ms, 2)}

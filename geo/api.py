@@ -4,9 +4,12 @@ Authenticated like the history API. Only the caller's own photos with a location
 returned; staff may ask for everyone's with all=true.
 """
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
+from pydantic import WithJsonSchema
 
 from accounts.auth import user_auth
 from classifier.schemas import Error
@@ -22,6 +25,11 @@ from geo.schemas import LocationsOut
 from history.models import Submission
 
 router = Router(tags=["locations"], auth=user_auth)
+
+# Strings whose format names what a client must send, which a JSON schema cannot say
+# (numbers in range, min below max): tests/test_schemathesis.py generates valid ones.
+Bbox = Annotated[str, WithJsonSchema({"type": "string", "format": "bbox"})]
+LatLon = Annotated[str, WithJsonSchema({"type": "string", "format": "lat-lon"})]
 
 
 @router.get(
@@ -46,9 +54,11 @@ router = Router(tags=["locations"], auth=user_auth)
 )
 def list_locations(
     request: HttpRequest,
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat in degrees"),
-    near: str | None = Query(None, description="lat,lon in degrees"),
-    radius_km: float | None = Query(None, description="with near: the radius in km"),
+    bbox: Bbox | None = Query(None, description="minLon,minLat,maxLon,maxLat in degrees"),
+    near: LatLon | None = Query(None, description="lat,lon in degrees"),
+    radius_km: float | None = Query(
+        None, gt=0, le=MAX_RADIUS_KM, description="with near: the radius in km"
+    ),
     everyone: bool = Query(False, alias="all", description="staff only: everyone's photos"),
 ):
     if everyone and not request.auth.is_staff:

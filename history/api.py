@@ -6,14 +6,13 @@ user's submission answers 404, exactly like one that does not exist.
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Router
-from ninja.files import UploadedFile
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 
 from accounts.auth import user_auth
 from birdai.uploads import read_image_upload
-from classifier.schemas import Error
+from classifier.schemas import IMAGE_UPLOAD_BODY, error_responses
 from geo.ip_location import client_ip
 from history.models import Submission
 from history.schemas import SubmissionOut
@@ -22,12 +21,23 @@ from throttling.limits import UPLOAD, limit_api
 
 router = Router(tags=["history"], auth=user_auth)
 PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100
+# Far more pages than anyone has, and small enough that page times page size stays a number
+# the database can take as an OFFSET: page=99999999999999999999 is a 400, not an outage.
+MAX_PAGE = 1_000_000
+
+
+class SubmissionPages(PageNumberPagination):
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, description=f"at most {MAX_PAGE_SIZE}")
 
 
 @router.post(
     "/submissions",
-    response={200: SubmissionOut, 201: SubmissionOut, 400: Error, 401: Error, 413: Error,
-              415: Error, 429: Error, 503: Error},
+    response={200: SubmissionOut, 201: SubmissionOut,
+              **error_responses(400, 401, 403, 413, 415, 429, 503)},
+    openapi_extra=IMAGE_UPLOAD_BODY,
     summary="Submit a photo to your history",
     description=(
         "Classifies the photo (multipart field `image`), stores it with a thumbnail and "
@@ -36,7 +46,7 @@ PAGE_SIZE = 24
     ),
 )  # fmt: skip
 @limit_api(UPLOAD)
-def create_submission(request: HttpRequest, image: UploadedFile | None = File(None)):
+def create_submission(request: HttpRequest):
     data, filename = read_image_upload(request, "image")
     submitted = submit_photo(
         owner=request.auth, data=data, filename=filename, client_address=client_ip(request)
@@ -46,10 +56,10 @@ def create_submission(request: HttpRequest, image: UploadedFile | None = File(No
 
 @router.get(
     "/submissions",
-    response=list[SubmissionOut],
+    response={200: list[SubmissionOut], **error_responses(400, 401, 503)},
     summary="Your submissions, newest first",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=100)
+@paginate(SubmissionPages, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def list_submissions(request: HttpRequest):
     # A QuerySet, not a list: the paginator adds LIMIT/OFFSET to the SQL.
     return Submission.objects.owned_by(request.auth).newest_first()
@@ -57,7 +67,7 @@ def list_submissions(request: HttpRequest):
 
 @router.get(
     "/submissions/{submission_id}",
-    response={200: SubmissionOut, 401: Error, 404: Error},
+    response={200: SubmissionOut, **error_responses(400, 401, 404, 503)},
     summary="One of your submissions",
 )
 def get_submission(request: HttpRequest, submission_id: int):
@@ -66,7 +76,7 @@ def get_submission(request: HttpRequest, submission_id: int):
 
 @router.delete(
     "/submissions/{submission_id}",
-    response={204: None, 401: Error, 404: Error, 503: Error},
+    response={204: None, **error_responses(400, 401, 403, 404, 503)},
     summary="Delete one of your submissions and its stored files",
 )
 def remove_submission(request: HttpRequest, submission_id: int):

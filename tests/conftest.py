@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from tests.database_plugin import cluster_key
 
@@ -65,3 +65,21 @@ def no_throttle_counts():
     # django-axes keeps the cache it counts in; a test that swapped CACHES may have
     # left it holding another one.
     AxesProxyHandler.get_implementation(force=True)
+
+
+# --- apitruth (issue 12): API tests meet CSRF checks as a real client does -----------
+
+
+@pytest.fixture
+def api_client():
+    """Django's test client with CSRF checks on, as a browser or a script meets them
+    (the plain `client` skips them, which once hid a 403 where the schema says 401).
+    A test that signs in with a session must send the token: see csrf_headers()."""
+    return Client(enforce_csrf_checks=True)
+
+
+def csrf_headers(client: Client) -> dict[str, str]:
+    """The X-CSRFToken header a signed-in page's JavaScript would send, taken from the
+    csrftoken cookie that a page with a form sets."""
+    client.get("/history/upload/")
+    return {"X-CSRFToken": client.cookies["csrftoken"].value}
