@@ -26,6 +26,9 @@ from bench.upload_memory import (
 from history.photos import CleanCopy, clean_copy
 from tests.photos import enlarged_jpeg, skimage_photo
 
+# Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
+pytestmark = pytest.mark.database_independent
+
 ACCEPTED = {200, 201}
 REFUSALS = {"too_large_to_decode", "too_many_pixels"}
 
