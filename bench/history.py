@@ -13,7 +13,9 @@ of the 1,000,000 photos' locations lie, as a staff user sees everyone's (all=tru
 and as the user sees their own; more than 200 photos come back as clusters: the user's
 grouped by PostGIS on request, everyone's read from the cells counted in advance
 (geo/map_cells.py; after COPY, `manage.py rebuild_map_cells` counts them). Again
-against its bare SQL, with the size of the GeoJSON answer.
+against its bare SQL, with the size of the GeoJSON answer. Then whether the cells are
+needed: the SQL of everyone's photos clustered on request, as the user's own are, the
+least the API would take without them (against the API with them, and 30 ms).
 
 The photo: from the CDN's cache, from Django and from S3, measured in bench/delivery.py
 with these servers.
@@ -65,6 +67,8 @@ LOCATIONS_TARGET_KB = 200.0
 # Its series are shorter: a query over a million points may take a while, and the
 # bench a minute at most.
 LOCATIONS_WARM_UP, LOCATIONS_SECONDS = 2, 2.0
+# Without the cells, everyone's clusters take about a second and a half each: a few runs.
+NO_CELLS_WARM_UP, NO_CELLS_SECONDS = 1, 5.0
 
 LIST_API = "/api/v1/submissions"
 HISTORY_PAGE = "/history/"
@@ -130,6 +134,7 @@ class Probe:
     staff_token: str  # a staff user's, for all=true
     own_locations_sql: list[str]  # LOCATIONS_API, the user's own photos
     all_locations_sql: list[str]  # LOCATIONS_API with all=true, as staff
+    uncounted_locations_sql: list[str]  # the same clustered on request, without the cells
     session_options: str  # libpq `options` of Django's connections: the bare SQL's too
 
     @staticmethod
@@ -340,7 +345,32 @@ def locations_rows(app_url: str, database_url: str, probe: Probe) -> list[Row]:
                 target=size_target,
             ),
         ]
-    return rows
+    with_cells_p95 = next(row.value for row in rows if row.name == "locations API, all=true p95")
+    return [*rows, no_cells_row(database_url, probe, with_cells_p95)]
+
+
+def no_cells_row(database_url: str, probe: Probe, with_cells_p95: float) -> Row:
+    """Everyone's photos without the counted cells: the SQL the API would send to
+    cluster them on request. The API adds its own time to that, so if the SQL alone
+    misses the target, the one path cannot meet it without the cells."""
+    sql = Probe.reading_photos(probe.uncounted_locations_sql)
+    limits = {"warm_up": NO_CELLS_WARM_UP, "max_seconds": NO_CELLS_SECONDS}
+    sql_ms = bare_sql_ms(database_url, probe.session_options, sql, **limits)
+    how = (
+        f"GET {LOCATIONS_API}&all=true without geo/map_cells.py: the SQL it would send "
+        f"({len(sql)} statements: is there a 201st photo, then GROUP BY SnapToGrid over "
+        f"everyone's photos in the box), psycopg alone, the least the API would take; "
+        f"{len(sql_ms)} runs"
+    )
+    return Row(
+        "locations API, all=true, no cells p95",
+        percentile(sql_ms, 95),
+        "ms",
+        how,
+        baseline=with_cells_p95,
+        baseline_name="with cells",
+        target=Target(LOCATIONS_TARGET_MS, f"≤ {LOCATIONS_TARGET_MS:.0f} ms"),
+    )
 
 
 def newest_photo_key(app_url: str, probe: Probe) -> str:

@@ -11,6 +11,9 @@ runs the same statements with psycopg alone: the time Django adds is the differe
 
 The same for the map's API (/api/v1/locations) over one box: the user's own photos,
 and everyone's (all=true) as a staff user, made here with a token of its own, sees them.
+And the SQL everyone's would take without the counted map cells (geo/map_cells.py):
+clustered on request, as a user's own are (history/locations.py with everyone=False),
+which is what decides whether the cells are worth keeping.
 
 It prints one JSON object on stdout; Django's log goes to stderr.
 """
@@ -18,6 +21,7 @@ It prints one JSON object on stdout; Django's log goes to stderr.
 import json
 import os
 import sys
+from urllib.parse import parse_qs, urlsplit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
 
@@ -31,6 +35,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import ApiToken  # noqa: E402
+from geo.areas import parse_area  # noqa: E402
+from history.locations import locations_geojson, submissions_of  # noqa: E402
 
 # A host in the default ALLOWED_HOSTS; the test client's own "testserver" is not.
 HOST = "127.0.0.1"
@@ -45,6 +51,16 @@ def statements_run_by(client: Client, path: str, **headers: str) -> list[str]:
         answer = client.get(path, headers=headers)
     if answer.status_code != 200:
         raise RuntimeError(f"GET {path} answered {answer.status_code}: {answer.content[:300]!r}")
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def statements_without_cells(locations_path: str, staff) -> list[str]:
+    """The SQL of everyone's photos in the path's box, clustered on request instead of
+    read from the counted cells."""
+    bbox = parse_qs(urlsplit(locations_path).query)["bbox"][0]
+    everyones = submissions_of(staff, everyone=True)
+    with CaptureQueriesContext(connection) as captured:
+        locations_geojson(parse_area(bbox, None, None), everyones, everyone=False)
     return [query["sql"] for query in captured.captured_queries]
 
 
@@ -69,6 +85,7 @@ def main(username: str, locations_path: str) -> None:
     everyone = f"{locations_path}&all=true"
     statements_run_by(script, everyone, authorization=f"Bearer {staff_token}")  # first use
     all_locations_sql = statements_run_by(script, everyone, authorization=f"Bearer {staff_token}")
+    uncounted_locations_sql = statements_without_cells(locations_path, staff)
     print(
         json.dumps(
             {
@@ -79,6 +96,7 @@ def main(username: str, locations_path: str) -> None:
                 "staff_token": staff_token,
                 "own_locations_sql": own_locations_sql,
                 "all_locations_sql": all_locations_sql,
+                "uncounted_locations_sql": uncounted_locations_sql,
                 # The session settings Django's connections start with (settings.py).
                 "session_options": connection.settings_dict["OPTIONS"].get("options", ""),
             }

@@ -24,8 +24,8 @@ from birdai.middleware import DATABASE_UNAVAILABLE, ERRORS_BY_STATUS
 from classifier.api import router as classifier_router
 from classifier.engine import ModelUnavailable
 from classifier.images import ImageRejected
-from geo.api import router as geo_router
 from history.api import router as history_router
+from history.locations_api import router as locations_router
 from history.services import DatabaseUnavailable, StorageUnavailable
 from throttling.responses import RateLimited, with_retry_after
 
@@ -48,7 +48,7 @@ api = NinjaAPI(
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)
 api.add_router("/", history_router)
-api.add_router("/", geo_router)
+api.add_router("/", locations_router)
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:

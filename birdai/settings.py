@@ -363,7 +363,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "connect-src": [SELF],  # the upload form's XHR, the API docs' requests
+        "connect-src": [SELF],  # the upload form's XHR, the API docs' and the map's requests
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

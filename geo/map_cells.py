@@ -1,7 +1,7 @@
 """Everyone's photos counted per grid cell, kept current as photos come and go, so that
 the staff map over a million photos reads its clusters instead of computing them.
 
-Clustering on request (geo/locations.py) groups every photo in the box. For one user's
+Clustering on request (geo/clusters.py) groups every photo in the box. For one user's
 photos that is quick; for everyone's it is not: a 10° x 10° box over western Europe
 holds 187,709 of the benchmark's 1,000,000 photos, and PostGIS takes about 0.6 s to
 group them. So each photo is also counted, when it is saved, in one cell of every grid
@@ -19,7 +19,8 @@ request instead, which is quick for them.
 The counts change in the same transaction as the photos, on the app's write paths:
 history.services (upload, delete, cleanup_storage, the admin, a deleted user's photos:
 history/signals.py). Rows written any other way (a shell, bulk_create, COPY, SQL, a
-restored backup) are not counted: `python manage.py rebuild_map_cells` counts again.
+restored backup) are not counted: `python manage.py rebuild_map_cells` (a history command,
+as it reads the submissions) counts again.
 
 Several app servers write at once, so the counts are changed with one upsert per
 transaction, taking its cells in one order, (level, x, y): two transactions then never

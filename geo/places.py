@@ -3,7 +3,7 @@
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 
-from geo.locations import Circle
+from geo.areas import Circle
 from geo.models import Place
 
 SEARCH_RADIUS_KM = 50  # farther than this from any town, a photo is "near" nothing

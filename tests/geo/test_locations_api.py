@@ -1,4 +1,5 @@
-"""GET /api/v1/locations: the caller's photos as GeoJSON, by box or by distance, clustered
+"""GET /api/v1/locations (history/locations_api.py; areas and clusters from geo/areas.py
+and geo/clusters.py): the caller's photos as GeoJSON, by box or by distance, clustered
 when there are many. Runs on SpatiaLite and PostGIS (BIRDAI_TEST_DB=postgis)."""
 
 import json
@@ -8,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.gis.geos import Point
 
-from geo.locations import MAX_FEATURES, Box, grid_size
+from geo.areas import Box
+from geo.clusters import grid_size
+from history.locations import MAX_FEATURES
 from history.models import LocationSource, Submission
 from tests.test_history import bearer
 

@@ -1,13 +1,14 @@
 """The photo map (geo/views.py, geo/templates/geo/map.html, geo/static/geo/map.js).
 
-First the HTML through Django's test client: who sees which points, and that the page
-loads no code from other sites. Then the page in headless Chromium (as in
-tests/test_browser.py): Leaflet draws the markers, clusters them, opens popups, and does
-all that with the tiles failing, which is also what happens when the tests run offline.
+First the HTML through Django's test client: the page holds no photos, only where to ask
+for them (the locations API, by the browser's session), and loads no code from other
+sites. Then the page in headless Chromium (as in tests/test_browser.py): it fetches the
+photos from /api/v1/locations, Leaflet draws the markers, clusters them, opens popups,
+and does all that with the tiles failing, which is also what happens when the tests run
+offline. Which photos the API answers is tested in tests/geo/test_locations_api.py.
 """
 
 import io
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +23,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from geo import views
+from history import locations
 from history.models import Submission
 from tests.chromium import start_chromium
 
@@ -31,7 +32,7 @@ START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 # Three photos within a few hundred metres of each other in Vienna, one in Lisbon.
 NEAR = [(16.3725, 48.2082), (16.3731, 48.2086), (16.3719, 48.2079)]
 FAR = (-9.1393, 38.7223)
-POINTS_SCRIPT = re.compile(r'<script id="map-points" type="application/json">(.*?)</script>', re.S)
+WORLD = "-180,-90,180,90"
 
 
 @pytest.fixture
@@ -66,14 +67,6 @@ def photo(owner, lon_lat=None, species="robin", is_bird=True, minutes=0, taken_a
     )  # fmt: skip
 
 
-def embedded_points(response) -> list[dict]:
-    """The points the page hands to map.js, read back from its json_script tag."""
-    assert response.status_code == 200
-    found = POINTS_SCRIPT.search(response.content.decode())
-    assert found, "no <script id=map-points> in the page"
-    return json.loads(found.group(1))
-
-
 # --- The HTML (Django's test client) -------------------------------------------------
 
 
@@ -86,59 +79,45 @@ def test_the_maps_require_signing_in(client, path):
 
 
 @pytest.mark.django_db
-def test_the_map_embeds_only_the_users_own_located_photos(client, media_root):
-    alice, bob = make_user("alice"), make_user("bob")
-    robin = photo(alice, NEAR[0], "robin", minutes=1)
-    not_a_bird = photo(
-        alice, FAR, "tabby", is_bird=False, minutes=2, taken_at=START.replace(year=2023)
-    )
-    photo(alice, None, "wren", minutes=3)  # no location: not on the map
-    photo(bob, NEAR[1], "magpie", minutes=4)  # bob's: never on alice's map
-    client.force_login(alice)
-
-    points = embedded_points(client.get("/map/"))
-
-    assert points == [
-        {
-            "id": not_a_bird.pk, "lat": 38.7223, "lon": -9.1393, "species": "Not a bird",
-            "date": "2023-05-01",  # when it was taken, if the photo said so
-            "thumbnail": not_a_bird.thumbnail.url, "url": f"/history/{not_a_bird.pk}/",
-        },
-        {
-            "id": robin.pk, "lat": 48.2082, "lon": 16.3725, "species": "robin",
-            "date": "2024-05-01",  # otherwise when it was submitted
-            "thumbnail": robin.thumbnail.url, "url": f"/history/{robin.pk}/",
-        },
-    ]  # fmt: skip
-
-
-@pytest.mark.django_db
-def test_a_user_without_located_photos_gets_an_empty_map(client, media_root):
+def test_the_page_holds_no_photos_only_where_to_ask_for_them(client, media_root):
     alice = make_user("alice")
-    photo(alice, None)
+    photo(alice, NEAR[0], "song thrush")
     client.force_login(alice)
-    response = client.get("/map/")
-    assert embedded_points(response) == []
-    assert "No photos with a location yet" in response.content.decode()
+
+    html = client.get("/map/").content.decode()
+
+    assert 'data-locations-url="/api/v1/locations"' in html
+    assert 'data-everyone="false"' in html
+    assert 'data-photo-url="/history/{id}/"' in html
+    assert "song thrush" not in html  # the script asks the API for the photos
+    assert "map-points" not in html
 
 
 @pytest.mark.django_db
-def test_the_staff_map_shows_everyones_photos(client, media_root):
-    alice, bob, admin = make_user("alice"), make_user("bob"), make_user("admin", staff=True)
+def test_the_staff_map_asks_for_everyones_photos(client):
+    client.force_login(make_user("admin", staff=True))
+    response = client.get("/map/all/")
+    assert response.status_code == 200
+    assert 'data-everyone="true"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_pages_fetch_is_signed_in_by_its_session(client, media_root):
+    """What map.js asks, with the page's session cookie and no token: a GET needs no
+    CSRF token. The user's own photos, and everyone's for staff (all=true)."""
+    alice, admin = make_user("alice"), make_user("admin", staff=True)
     alices = photo(alice, NEAR[0], minutes=1)
-    bobs = photo(bob, FAR, minutes=2)
-    admins = photo(admin, NEAR[1], minutes=3)
+    admins = photo(admin, FAR, minutes=2)
+
+    client.force_login(alice)
+    mine = client.get("/api/v1/locations", {"bbox": WORLD})
+    assert mine.status_code == 200, mine.content
+    assert [f["properties"]["id"] for f in mine.json()["features"]] == [alices.pk]
+    assert client.get("/api/v1/locations", {"bbox": WORLD, "all": "true"}).status_code == 403
+
     client.force_login(admin)
-
-    points = embedded_points(client.get("/map/all/"))
-
-    assert [(p["id"], p["owner"]) for p in points] == [
-        (admins.pk, "admin"), (bobs.pk, "bob"), (alices.pk, "alice")
-    ]  # fmt: skip
-    # Only the staff member's own photo links to its page (others' pages are 404s).
-    assert [p["url"] for p in points] == [f"/history/{admins.pk}/", None, None]
-    # The staff member's own map is still only theirs.
-    assert [p["id"] for p in embedded_points(client.get("/map/"))] == [admins.pk]
+    everyones = client.get("/api/v1/locations", {"bbox": WORLD, "all": "true"})
+    assert [f["properties"]["id"] for f in everyones.json()["features"]] == [admins.pk, alices.pk]
 
 
 @pytest.mark.django_db
@@ -149,28 +128,6 @@ def test_the_staff_map_is_not_there_for_other_users(client, media_root):
     response = client.get("/map/all/")
     assert response.status_code == 404
     assert b"bob" not in response.content
-
-
-@pytest.mark.django_db
-def test_the_newest_points_are_kept_when_there_are_too_many(client, media_root, monkeypatch):
-    monkeypatch.setattr(views, "MAX_POINTS", 2)
-    alice = make_user("alice")
-    located = [photo(alice, NEAR[i], minutes=i) for i in range(3)]
-    client.force_login(alice)
-    response = client.get("/map/")
-    assert [p["id"] for p in embedded_points(response)] == [located[2].pk, located[1].pk]
-    assert "the newest 2 are shown" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_user_text_cannot_break_out_of_the_embedded_data(client, media_root):
-    alice = make_user("alice")
-    photo(alice, FAR, species="</script><script>alert(1)</script>")
-    client.force_login(alice)
-    response = client.get("/map/")
-    html = response.content.decode()
-    assert "<script>alert(1)" not in html  # json_script escapes <, > and &
-    assert embedded_points(response)[0]["species"] == "</script><script>alert(1)</script>"
 
 
 @pytest.mark.django_db
@@ -326,15 +283,60 @@ def test_the_map_draws_clustered_markers_and_popups_without_tiles(
     )
 
 
-def test_the_staff_map_names_each_photos_owner(
+def test_the_staff_map_shows_everyones_photos_without_links(
     browser, live_server, client, media_root, failing_tiles
 ):
-    photo(make_user("alice"), FAR, species="white stork")
+    photo(make_user("alice"), FAR, "tabby", is_bird=False, taken_at=START.replace(year=2023))
     sign_in(browser, live_server, client, make_user("warden", staff=True))
 
     open_map(browser, live_server, "/map/all/")
 
     marker = browser.find_element(By.CSS_SELECTOR, ".leaflet-marker-icon")
-    popup = open_popup(browser, marker, "white stork")
-    assert "by alice" in popup.get_attribute("textContent")
-    assert popup.find_elements(By.TAG_NAME, "a") == []  # alice's page is hers alone
+    popup = open_popup(browser, marker, "not a bird")
+    assert "2023-05-01" in popup.get_attribute("textContent")  # when it was taken
+    # The API does not say whose a photo is, and alice's page is hers alone: no link.
+    assert popup.find_elements(By.TAG_NAME, "a") == []
+    assert browser.find_element(By.ID, "map-summary").text == "1 photo with a location."
+
+
+def test_too_many_photos_come_as_the_servers_clusters_until_zoomed_in(
+    browser, live_server, client, media_root, failing_tiles, monkeypatch
+):
+    # The live server runs in this process: 3 photos fit in an answer, 4 do not.
+    monkeypatch.setattr(locations, "MAX_FEATURES", 3)
+    birder = make_user("birder")
+    for i, place in enumerate([*NEAR, FAR]):
+        photo(birder, place, species="house sparrow", minutes=i)
+    sign_in(browser, live_server, client, birder)
+
+    open_map(browser, live_server)
+
+    assert browser.find_element(By.ID, "map-summary").text == "4 photos with a location."
+    servers = browser.find_elements(By.CSS_SELECTOR, ".map-cluster")
+    assert sorted(cluster.text for cluster in servers) == ["1", "3"]
+    # Clicking Vienna's zooms in; the box then shown holds 3 photos, which come one by
+    # one and are clustered in the browser instead.
+    next(cluster for cluster in servers if cluster.text == "3").click()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: (
+            not b.find_elements(By.CSS_SELECTOR, ".map-cluster")
+            and [c.text for c in b.find_elements(By.CSS_SELECTOR, ".marker-cluster")] == ["3"]
+        )
+    )
+
+
+def test_a_user_without_located_photos_is_told_so(
+    browser, live_server, client, media_root, failing_tiles
+):
+    alice = make_user("alice")
+    photo(alice, None)
+    sign_in(browser, live_server, client, alice)
+
+    browser.get(live_server.url + "/map/")
+
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: b.find_element(By.ID, "map").get_attribute("data-ready") == "true"
+    )
+    assert "No photos with a location yet" in browser.find_element(By.ID, "map-empty").text
+    assert not browser.find_element(By.ID, "map-summary").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon") == []

@@ -1,5 +1,6 @@
 """`python manage.py rebuild_map_cells`: counts every located photo into the map's grid
-cells again (geo/map_cells.py), from scratch.
+cells again (geo/map_cells.py), from scratch. It lives in history because it reads the
+submissions; geo only counts the positions it is given.
 
 The counts follow every photo saved or deleted through Django. Run this after rows were
 written around it: a bulk load with COPY or SQL, a restored backup, `loaddata`.

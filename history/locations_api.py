@@ -1,7 +1,8 @@
 """/api/v1/locations: where the signed-in user's photos were taken, as GeoJSON for a map.
 
-Authenticated like the history API. Only the caller's own photos with a location are
-returned; staff may ask for everyone's with all=true.
+Authenticated like the history API, by token or by the browser's session: the map page
+(geo/static/geo/map.js) draws from this API too. Only the caller's own photos with a
+location are returned; staff may ask for everyone's with all=true.
 """
 
 from typing import Annotated
@@ -13,16 +14,9 @@ from pydantic import WithJsonSchema
 
 from accounts.auth import user_auth
 from classifier.schemas import Error
-from geo.locations import (
-    DEFAULT_RADIUS_KM,
-    MAX_FEATURES,
-    MAX_RADIUS_KM,
-    InvalidLocationQuery,
-    locations_geojson,
-    parse_area,
-)
+from geo.areas import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, InvalidLocationQuery, parse_area
 from geo.schemas import LocationsOut
-from history.models import Submission
+from history.locations import MAX_FEATURES, locations_geojson, submissions_of
 
 router = Router(tags=["locations"], auth=user_auth)
 
@@ -34,6 +28,9 @@ LatLon = Annotated[str, WithJsonSchema({"type": "string", "format": "lat-lon"})]
 
 @router.get(
     "/locations",
+    # The name it had when it lived in geo/api.py: the committed schema keeps it.
+    operation_id="geo_api_list_locations",
+    url_name="locations",  # reverse("api-v1:locations"): the map page's fetch
     response={200: LocationsOut, 400: Error, 401: Error, 403: Error, 503: Error},
     summary="Where your photos were taken, as GeoJSON",
     description=(
@@ -70,5 +67,5 @@ def list_locations(
         area = parse_area(bbox, near, radius_km)
     except InvalidLocationQuery as error:
         return Status(400, {"error": "invalid_request", "message": str(error)})
-    photos = Submission.objects.all() if everyone else Submission.objects.owned_by(request.auth)
+    photos = submissions_of(request.auth, everyone=everyone)
     return locations_geojson(area, photos, everyone=everyone)
