@@ -18,6 +18,7 @@ class PhotoProperties(Schema):
     created_at: datetime
     taken_at: datetime | None
     thumbnail_url: str  # a link that expires when files are on S3
+    owner: str  # the username of whose photo it is (staff see everyone's: all=true)
 
 
 class ClusterProperties(Schema):

@@ -48,6 +48,7 @@ def photo_feature(submission: Submission) -> dict:
             "created_at": submission.created_at,
             "taken_at": submission.taken_at,
             "thumbnail_url": submission.thumbnail.url,
+            "owner": submission.owner.username,
         },
     }
 
@@ -68,7 +69,9 @@ def locations_geojson(
     # holding 187,709 photos).
     too_many = matching.order_by().values("id")[MAX_FEATURES : MAX_FEATURES + 1].exists()
     if not too_many:
-        features = [photo_feature(submission) for submission in in_order(area, matching)]
+        # select_related: the owner's name comes in the same query, not one per photo.
+        photos_in_order = in_order(area, matching).select_related("owner")
+        features = [photo_feature(submission) for submission in photos_in_order]
         clustered, photo_count = False, len(features)
     else:
         level = clusters.counted_level(box) if everyone and isinstance(area, Box) else None

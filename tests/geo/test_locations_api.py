@@ -103,6 +103,7 @@ def test_a_box_holds_the_callers_located_photos_as_geojson(client, alice, bob):
         "created_at": "2024-05-01T12:01:00Z",
         "taken_at": "2023-07-14T08:30:00Z",
         "thumbnail_url": london.thumbnail.url,
+        "owner": "alice",
     }
     assert body["features"][0]["properties"]["is_bird"] is False
     assert body["features"][0]["properties"]["taken_at"] is None
@@ -173,7 +174,10 @@ def test_near_reaches_across_the_antimeridian(client, alice):
 def test_staff_may_see_everyones_photos(client, alice, bob, staff):
     mine = create(alice, *LONDON)
     theirs = create(bob, *PARIS)
-    assert sorted(ids(get(client, staff, bbox=EUROPE, all="true"))) == [mine.pk, theirs.pk]
+    everyone = get(client, staff, bbox=EUROPE, all="true")
+    assert sorted(ids(everyone)) == [mine.pk, theirs.pk]
+    owners = {f["id"]: f["owner"] for f in (f["properties"] for f in everyone.json()["features"])}
+    assert owners == {mine.pk: alice.username, theirs.pk: bob.username}
     assert ids(get(client, staff, bbox=EUROPE)) == []  # without all: only their own
 
 

@@ -283,7 +283,7 @@ def test_the_map_draws_clustered_markers_and_popups_without_tiles(
     )
 
 
-def test_the_staff_map_shows_everyones_photos_without_links(
+def test_the_staff_map_shows_whose_each_photo_is_and_links_only_their_own(
     browser, live_server, client, media_root, failing_tiles
 ):
     photo(make_user("alice"), FAR, "tabby", is_bird=False, taken_at=START.replace(year=2023))
@@ -293,8 +293,10 @@ def test_the_staff_map_shows_everyones_photos_without_links(
 
     marker = browser.find_element(By.CSS_SELECTOR, ".leaflet-marker-icon")
     popup = open_popup(browser, marker, "not a bird")
-    assert "2023-05-01" in popup.get_attribute("textContent")  # when it was taken
-    # The API does not say whose a photo is, and alice's page is hers alone: no link.
+    text = popup.get_attribute("textContent")
+    assert "2023-05-01" in text  # when it was taken
+    assert "by alice" in text
+    # Alice's page is hers alone (a 404 for anyone else): no link to it.
     assert popup.find_elements(By.TAG_NAME, "a") == []
     assert browser.find_element(By.ID, "map-summary").text == "1 photo with a location."
 

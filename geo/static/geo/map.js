@@ -61,9 +61,8 @@
     shadowSize: [41, 41],
   });
 
-  // 3. A photo's popup: thumbnail, species, date; on the user's own map, a link to
-  //    the photo's page. (On the staff map the API does not say whose a photo is, and
-  //    another user's page is a 404, so there is no link.)
+  // 3. A photo's popup: thumbnail, species, date, and on the staff map whose it is. A
+  //    link to the photo's page only for one's own photos: another user's page is a 404.
   function speciesOf(photo) {
     return photo.is_bird ? photo.top_species : "Not a bird";
   }
@@ -90,7 +89,7 @@
     date.dateTime = day;
     date.textContent = day;
 
-    if (!everyone) {
+    if (photo.owner === page.username) {
       const link = document.createElement("a");
       link.href = page.photoUrl.replace("{id}", String(photo.id));
       link.appendChild(image);
@@ -100,6 +99,13 @@
     }
     box.appendChild(species);
     box.appendChild(date);
+    if (everyone) {
+      // A username is typed by its user: set as text, never as HTML.
+      const owner = document.createElement("span");
+      owner.className = "meta";
+      owner.textContent = "by " + photo.owner;
+      box.appendChild(owner);
+    }
     return box;
   }
 
