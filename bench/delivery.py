@@ -34,9 +34,9 @@ from bench.load import BadAnswer
 from bench.table import Row, Target
 from bench.timing import median, percentile
 from birdai.storage import IMMUTABLE_CACHE_CONTROL
-from tests.servers import Gunicorn, Nginx, SeaweedS3, cpu_seconds
-from tests.servers.net import Response, http_get
-from tests.servers.process import ServerProcess
+from tooling.servers import Gunicorn, Nginx, SeaweedS3, cpu_seconds
+from tooling.servers.net import Response, http_get
+from tooling.servers.process import ServerProcess
 
 if TYPE_CHECKING:
     from bench.context import BenchContext

@@ -43,8 +43,8 @@ from bench.seed import HEAVY_USER, HEAVY_USER_SUBMISSIONS, SUBMISSIONS, seed
 from bench.serving import server_environment
 from bench.table import Row, Target
 from bench.timing import median, percentile
-from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
-from tests.servers.net import Response, http_get
+from tooling.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
+from tooling.servers.net import Response, http_get
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -436,7 +436,7 @@ def get(
         headers["Authorization"] = f"Bearer {bearer}"
     if session:
         headers["Cookie"] = f"sessionid={session}"
-    # One connection per request (tests/servers/net.py), as bench/load.py does.
+    # One connection per request (tooling/servers/net.py), as bench/load.py does.
     return lambda: http_get(url, headers=headers)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tests.servers.net import multipart_file
+from tooling.servers.net import multipart_file
 
 REQUEST_TIMEOUT_SECONDS = 30
 

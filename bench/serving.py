@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bench.load import closed_loop, multipart_upload, sequential
 from bench.table import Row, Target, time_row
 from bench.timing import median, percentile
-from tests.servers import Gunicorn, pss_bytes, rss_bytes
+from tooling.servers import Gunicorn, pss_bytes, rss_bytes
 
 if TYPE_CHECKING:
     from bench.context import BenchContext

@@ -29,8 +29,8 @@ import numpy as np
 from PIL import Image
 
 from bench.table import Row, Target
-from tests.servers import Gunicorn, cpu_seconds, peak_rss_bytes, reset_peak_rss
-from tests.servers.net import LOOPBACK
+from tooling.servers import Gunicorn, cpu_seconds, peak_rss_bytes, reset_peak_rss
+from tooling.servers.net import LOOPBACK
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -273,7 +273,7 @@ class UploadMemoryServer:
 
 def normal_photos() -> list[tuple[str, bytes]]:
     """What the warmed-up peak is made of: a 12 MP phone JPEG, a PNG and a WebP."""
-    from tests.photos import enlarged_jpeg, reencode, skimage_photo
+    from tooling.photos import enlarged_jpeg, reencode, skimage_photo
 
     cat = skimage_photo("chelsea.png")
     return [

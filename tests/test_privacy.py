@@ -10,7 +10,7 @@ from PIL import ExifTags, Image, ImageCms
 from history.models import LocationSource
 from history.services import submit_photo
 from tests.geo.test_exif import GPS, SYDNEY, make_exif, manifest_rows, optional_float
-from tests.photos import read_testdata, reencode, skimage_photo
+from tooling.photos import read_testdata, reencode, skimage_photo
 
 pytestmark = [
     pytest.mark.django_db,

@@ -28,9 +28,9 @@ from PIL import Image
 from schemathesis.checks import positive_data_acceptance
 
 from birdai.api import api
-from tests.servers import Gunicorn
-from tests.servers.gunicorn import PROJECT_ROOT
-from tests.servers.net import http_get, http_request, multipart_file
+from tooling.servers import Gunicorn
+from tooling.servers.gunicorn import PROJECT_ROOT
+from tooling.servers.net import http_get, http_request, multipart_file
 
 # Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
 pytestmark = pytest.mark.database_independent

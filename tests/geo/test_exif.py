@@ -27,7 +27,7 @@ from geo.exif import (
     rational_to_float,
     read_photo_metadata,
 )
-from tests.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
+from tooling.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
 
 GPS = ExifTags.GPS
 BASE = ExifTags.Base

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.servers.net import LOOPBACK, free_port, http_status
-from tests.servers.process import ServerProcess, child_pids
+from tooling.servers.net import LOOPBACK, free_port, http_status
+from tooling.servers.process import ServerProcess, child_pids
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
