@@ -16,7 +16,7 @@ same port and data (outage tests); `close()`, or leaving the `with` block, stops
 and deletes its temporary directory. tests/server_fixtures.py shares them per session.
 """
 
-from tooling.servers.gunicorn import Gunicorn
+from tooling.servers.gunicorn import Gunicorn, prepare_app, run_python
 from tooling.servers.net import (
     free_port,
     free_ports,
@@ -54,9 +54,11 @@ __all__ = [
     "http_get",
     "load_balancer_config",
     "peak_rss_bytes",
+    "prepare_app",
     "pss_bytes",
     "reset_peak_rss",
     "rss_bytes",
+    "run_python",
     "tcp_port_open",
     "wait_for_http",
     "wait_for_tcp",
