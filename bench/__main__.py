@@ -18,14 +18,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
 
 from django.conf import settings
 
-from bench import compute, decode, history, inference, serving, upload_memory
+from bench import decode, floor, history, inference, serving, upload_memory
 from bench.context import BenchContext
 from bench.machine import OtherWork, busy_warning, describe_machine, summary
 from bench.table import Row, render, write_json
 
 # In table order. A new figure is a function (context) -> list[Row] added here.
 MEASUREMENTS: dict[str, Callable[[BenchContext], list[Row]]] = {
-    "floor": compute.floor_rows,
+    "floor": floor.floor_rows,
     "inference": inference.backend_rows,
     "decode": decode.decode_rows,
     "serving": serving.classify_rows,

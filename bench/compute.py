@@ -12,12 +12,6 @@ at one to two times the floor.
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from bench.table import Row, time_row
-
-if TYPE_CHECKING:
-    from bench.context import BenchContext
 
 MODEL_GFLOPS = 0.77  # EfficientNet-Lite0, one 224x224 image
 # Square matrices: big enough to keep the CPU's vector units busy, small enough to
@@ -129,23 +123,3 @@ def torch_blas_name() -> str:
         if marker in config:
             return name
     return "BLAS"
-
-
-def floor_rows(context: "BenchContext") -> list[Row]:
-    peak = context.gemm_peak
-    return [
-        Row(
-            "GEMM peak, float32",
-            peak.gflops,
-            "GFLOP/s",
-            how=f"{peak.library} {peak.size}x{peak.size}; best of torch.mm and "
-            f"onnxruntime MatMul, {len(GEMM_SIZES)} sizes x {GEMM_TRIES}, "
-            f"{context.threads_label}",
-        ),
-        time_row(
-            "compute floor, 1 image",
-            peak.floor_ms,
-            floor_ms=peak.floor_ms,
-            how=f"{MODEL_GFLOPS} GFLOPs (EfficientNet-Lite0, 224x224) / GEMM peak",
-        ),
-    ]

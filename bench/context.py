@@ -2,17 +2,12 @@
 the configured thread count, a scratch directory, the 12 MP test photo, the exported
 ONNX model and the compute floor."""
 
-import os
-import subprocess
-import sys
 from functools import cached_property
 from pathlib import Path
 
 from bench.compute import GemmPeak, measure_gemm_peak
 from bench.photo import Photo, twelve_megapixel_jpeg
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXPORT_TIMEOUT_SECONDS = 300
+from tooling.servers import run_python
 
 
 class BenchContext:
@@ -46,14 +41,8 @@ class BenchContext:
         """The model exported the way a deployment does it, into the scratch directory."""
         path = self.var_dir / "models" / "efficientnet-lite0.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export = subprocess.run(
-            [sys.executable, "manage.py", "export_onnx", "--output", str(path)],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, "BIRDAI_VAR_DIR": str(self.var_dir)},
-            capture_output=True,
-            text=True,
-            timeout=EXPORT_TIMEOUT_SECONDS,
+        run_python(
+            ["manage.py", "export_onnx", "--output", str(path)],
+            {"BIRDAI_VAR_DIR": str(self.var_dir)},
         )
-        if export.returncode != 0:
-            raise RuntimeError(f"manage.py export_onnx failed:\n{export.stderr[-2000:]}")
         return path

@@ -34,9 +34,8 @@ from bench.load import BadAnswer
 from bench.table import Row, Target
 from bench.timing import median, percentile
 from birdai.storage import IMMUTABLE_CACHE_CONTROL
-from tests.servers import Gunicorn, Nginx, SeaweedS3, cpu_seconds
-from tests.servers.net import Response, http_get
-from tests.servers.process import ServerProcess
+from tooling.servers import Gunicorn, Nginx, SeaweedS3
+from tooling.servers.net import Response, http_get
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -159,9 +158,9 @@ def delivery_rows(
         if count is None:
             count = int(warm_up.requests_per_second * PAGE_SECONDS)
             count = min(max(count, MIN_REQUESTS), MAX_REQUESTS)
-        cpu_before = total_cpu_seconds(server)
+        cpu_before = server.total_cpu_seconds()
         run = curl_gets(url, count=count, expect_cache_status=cache_status, **options)
-        return Series(run, total_cpu_seconds(server) - cpu_before)
+        return Series(run, server.total_cpu_seconds() - cpu_before)
 
     single = {name: series(name, 1, ONE_AT_A_TIME) for name in servers}
     page = {name: series(name, PAGE_AT_ONCE) for name in servers}
@@ -270,7 +269,3 @@ def expect_photo(answer: Response, photo: bytes, *, cache_status: str | None = N
     if cache_status and answer.headers.get("X-Cache-Status") != cache_status:
         status = answer.headers.get("X-Cache-Status")
         raise BadAnswer(f"CDN cache status {status}, expected {cache_status}")
-
-
-def total_cpu_seconds(server: ServerProcess) -> float:
-    return sum(cpu_seconds(pid) for pid in server.pids())

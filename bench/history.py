@@ -26,8 +26,6 @@ few seconds, to show what signing costs.
 """
 
 import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -38,20 +36,18 @@ from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 
-from bench.context import PROJECT_ROOT
 from bench.delivery import delivery_rows, web_photo
 from bench.load import BadAnswer
 from bench.seed import HEAVY_USER, HEAVY_USER_SUBMISSIONS, SUBMISSIONS, seed
-from bench.serving import server_environment
+from bench.serving import WORKERS, server_environment
 from bench.table import Row, Target
 from bench.timing import median, percentile
-from tests.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3
-from tests.servers.net import Response, http_get
+from tooling.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3, run_python
+from tooling.servers.net import Response, http_get
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
 
-WORKERS = 2
 PAGE_SIZE = 24  # history/api.py and history/views.py
 WARM_UP = 10  # untimed requests first: connections, caches, lazy imports
 MAX_REQUESTS, MAX_SECONDS = 200, 10.0  # per measured series, whichever comes first
@@ -147,13 +143,8 @@ class Probe:
 
 def app_environment(context: "BenchContext", database_url: str) -> dict[str, str]:
     """bench/serving.py's production-like server, on the benchmark's PostGIS."""
-    return {
-        **server_environment(context),
-        "DATABASE_URL": database_url,
-        "MEDIA_ROOT": str(context.var_dir / "media"),
-        # Local files, whatever this shell's environment says.
-        "AWS_STORAGE_BUCKET_NAME": "",
-    }
+    environment = server_environment(context.var_dir, context.onnx_model, context.threads)
+    return {**environment, "DATABASE_URL": database_url}
 
 
 def prepare_database(url: str, environment: dict[str, str]) -> Probe:
@@ -179,27 +170,17 @@ def prepare_database(url: str, environment: dict[str, str]) -> Probe:
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE)")
     print(f"bench: VACUUM (ANALYZE) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    probe = run_python(["-m", "bench.history_probe", HEAVY_USER, LOCATIONS_API], environment)
+    probe = run_python(
+        ["-m", "bench.history_probe", HEAVY_USER, LOCATIONS_API],
+        environment,
+        timeout=SUBPROCESS_TIMEOUT_SECONDS,
+    )
     return Probe(**json.loads(probe))
 
 
 def manage(arguments: list[str], environment: dict[str, str]) -> str:
-    return run_python(["manage.py", *arguments, "--verbosity=0"], environment)
-
-
-def run_python(arguments: list[str], environment: dict[str, str]) -> str:
-    """Runs this Python in the project with `environment` added; returns its stdout."""
-    finished = subprocess.run(
-        [sys.executable, *arguments],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **environment},
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_SECONDS,
-    )
-    if finished.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments)} failed:\n{finished.stderr[-2000:]}")
-    return finished.stdout
+    arguments = ["manage.py", *arguments, "--verbosity=0"]
+    return run_python(arguments, environment, timeout=SUBPROCESS_TIMEOUT_SECONDS)
 
 
 def bare_sql_ms(url: str, options: str, statements: list[str], **limits: float) -> list[float]:
@@ -466,7 +447,7 @@ def get(
         headers["Authorization"] = f"Bearer {bearer}"
     if session:
         headers["Cookie"] = f"sessionid={session}"
-    # One connection per request (tests/servers/net.py), as bench/load.py does.
+    # One connection per request (tooling/servers/net.py), as bench/load.py does.
     return lambda: http_get(url, headers=headers)
 
 

@@ -4,19 +4,17 @@ Closed loop: each client sends its next request as soon as the previous answer
 arrives, so the server is never offered more than `clients` requests at once. The
 load is bounded both by a request count and by a time limit, whichever comes first.
 
-Plain http.client, one connection per request: gunicorn's sync workers close the
+One connection per request (tooling/servers/net.py): gunicorn's sync workers close the
 connection after each answer anyway, and http.client never goes through a proxy.
 """
 
-import http.client
 import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from tests.servers.net import multipart_file
+from tooling.servers.net import http_request, multipart_file
 
 REQUEST_TIMEOUT_SECONDS = 30
 
@@ -41,19 +39,18 @@ def multipart_upload(url: str, *, field_name: str, filename: str, data: bytes) -
 
 def send(request: Request) -> dict:
     """Sends one request and returns its JSON answer; anything but a 200 is an error."""
-    parts = urlsplit(request.url)
-    connection = http.client.HTTPConnection(
-        parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_SECONDS
+    answer = http_request(
+        request.method,
+        request.url,
+        body=request.body,
+        headers=request.headers,
+        timeout=REQUEST_TIMEOUT_SECONDS,
     )
-    try:
-        connection.request(request.method, parts.path, body=request.body, headers=request.headers)
-        answer = connection.getresponse()
-        body = answer.read()
-    finally:
-        connection.close()
     if answer.status != 200:
-        raise BadAnswer(f"{request.method} {request.url} answered {answer.status}: {body[:300]!r}")
-    return json.loads(body)
+        raise BadAnswer(
+            f"{request.method} {request.url} answered {answer.status}: {answer.body[:300]!r}"
+        )
+    return json.loads(answer.body)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from tests.photos import enlarged_jpeg, read_testdata
+from tooling.photos import enlarged_jpeg, read_testdata
 
 PHOTO_SIZE = (4000, 3000)
 JPEG_QUALITY = 90

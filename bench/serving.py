@@ -3,17 +3,18 @@ gunicorn, set up like production (2 workers, ONNX backend, gunicorn.conf.py, war
 then the memory those processes hold after the load."""
 
 from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.load import closed_loop, multipart_upload, sequential
 from bench.table import Row, Target, time_row
 from bench.timing import median, percentile
-from tests.servers import Gunicorn, pss_bytes, rss_bytes
+from tooling.servers import Gunicorn, pss_bytes, rss_bytes
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
 
-WORKERS = 2
+WORKERS = 2  # as in production: also the other sections' servers
 CLIENTS = 2  # one per worker: enough to keep both busy without queueing
 WARM_UP_REQUESTS = 6
 SEQUENTIAL_REQUESTS, SEQUENTIAL_SECONDS = 60, 15.0
@@ -23,21 +24,27 @@ LATENCY_TARGET_MS = 60.0
 MEMORY_TARGET_MB = 400.0
 
 
-def server_environment(context: "BenchContext") -> dict[str, str]:
-    var_dir = context.var_dir
-    return {
+def server_environment(
+    var_dir: Path, onnx_model: Path, threads: int | None = None
+) -> dict[str, str]:
+    """Production-like: DEBUG off, 2 sync workers, the ONNX backend; its own SpatiaLite
+    file and media folder in `var_dir`, spelled out so that an outside DATABASE_URL or
+    bucket cannot point the benchmark at real data."""
+    environment = {
         "BIRDAI_VAR_DIR": str(var_dir),
-        # The default database (SpatiaLite), spelled out so an outside DATABASE_URL
-        # cannot point the benchmark at a real database.
         "DATABASE_URL": f"spatialite:///{var_dir / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(var_dir / "media"),
+        "AWS_STORAGE_BUCKET_NAME": "",
         "DEBUG": "false",
         "CLASSIFIER_BACKEND": "onnx",
-        "CLASSIFIER_ONNX_PATH": str(context.onnx_model),
-        "CLASSIFIER_THREADS": str(context.threads),
+        "CLASSIFIER_ONNX_PATH": str(onnx_model),
         "GUNICORN_WORKERS": str(WORKERS),
         "GUNICORN_THREADS": "1",
         "GUNICORN_LOGLEVEL": "warning",
     }
+    if threads:
+        environment["CLASSIFIER_THREADS"] = str(threads)
+    return environment
 
 
 def classify_rows(context: "BenchContext") -> list[Row]:
@@ -45,7 +52,8 @@ def classify_rows(context: "BenchContext") -> list[Row]:
     floor = context.floor_ms
     # closing() rather than `with Gunicorn(...)`: the server is also stopped when a
     # Ctrl-C arrives while it is still starting, before a `with` block would be entered.
-    with closing(Gunicorn(server_environment(context), workers=WORKERS)) as server:
+    environment = server_environment(context.var_dir, context.onnx_model, context.threads)
+    with closing(Gunicorn(environment, workers=WORKERS)) as server:
         server.start()
         request = multipart_upload(
             server.url + "/api/v1/classify",

@@ -11,13 +11,8 @@ tests/test_upload_memory.py asserts the target for each file; `python -m bench -
 upload_memory` prints the worst one per endpoint.
 """
 
-import http.client
 import json
-import os
-import subprocess
-import sys
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,15 +23,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from bench.serving import WORKERS, server_environment
 from bench.table import Row, Target
-from tests.servers import Gunicorn, cpu_seconds, peak_rss_bytes, reset_peak_rss
-from tests.servers.net import LOOPBACK
+from tooling.photos import enlarged_jpeg, reencode, skimage_photo
+from tooling.servers import Gunicorn, cpu_seconds, peak_rss_bytes, prepare_app, reset_peak_rss
+from tooling.servers.net import http_request, multipart_files
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-WORKERS = 2
 MEMORY_BUDGET_MB = 300.0
 CLASSIFY = "/api/v1/classify"
 SUBMISSIONS = "/api/v1/submissions"
@@ -122,21 +117,9 @@ def multipart_body(
     filename: str, data: bytes, extra_files: int = 0
 ) -> tuple[bytes, dict[str, str]]:
     """`image` first, then the extra file fields, as one multipart/form-data body."""
-    boundary = uuid.uuid4().hex
-    files = [("image", filename, data)]
     filler = b"\0" * EXTRA_FILE_BYTES if extra_files else b""
-    files += [(f"extra{number}", f"extra{number}.bin", filler) for number in range(extra_files)]
-    parts = []
-    for field, filename, content in files:
-        parts += [
-            f"--{boundary}\r\n".encode(),
-            f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'.encode(),
-            b"Content-Type: application/octet-stream\r\n\r\n",
-            content,
-            b"\r\n",
-        ]
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    extras = [(f"extra{number}", f"extra{number}.bin", filler) for number in range(extra_files)]
+    return multipart_files([("image", filename, data), *extras])
 
 
 # --- The server -----------------------------------------------------------------------
@@ -150,22 +133,9 @@ class Answer:
 
 
 def app_environment(var_dir: Path, onnx_model: Path) -> dict[str, str]:
-    """Production-like: DEBUG off, 2 sync workers; its own SpatiaLite file and media
-    folder, whatever the shell's environment says."""
-    return {
-        "BIRDAI_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"spatialite:///{var_dir / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(var_dir / "media"),
-        "AWS_STORAGE_BUCKET_NAME": "",
-        "DEBUG": "false",
-        "CLASSIFIER_BACKEND": "onnx",
-        "CLASSIFIER_ONNX_PATH": str(onnx_model),
-        "GUNICORN_WORKERS": str(WORKERS),
-        "GUNICORN_THREADS": "1",
-        "GUNICORN_LOGLEVEL": "warning",
-        # A 50 MP decode on a busy 2-core machine may take a while: measure, not time out.
-        "GUNICORN_TIMEOUT": "120",
-    }
+    """bench/serving.py's production-like server, with its own SpatiaLite file."""
+    # A 50 MP decode on a busy 2-core machine may take a while: measure, not time out.
+    return {**server_environment(var_dir, onnx_model), "GUNICORN_TIMEOUT": "120"}
 
 
 class UploadMemoryServer:
@@ -181,32 +151,11 @@ class UploadMemoryServer:
         self.can_reset_peak = True
 
     def start(self) -> None:
-        self.manage("migrate", "--noinput")
-        self.manage(
-            "shell",
-            "-c",
-            "from django.contrib.auth import get_user_model; "
-            "get_user_model().objects.create_user('memory', password='memory-test-only-1')",
-        )
-        self.token = self.manage("create_api_token", "memory").strip()
+        self.token = prepare_app(self.environment, "memory")
         self.gunicorn.start()
 
     def close(self) -> None:
         self.gunicorn.close()
-
-    def manage(self, *arguments: str) -> str:
-        finished = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **self.environment},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if finished.returncode != 0:
-            raise RuntimeError(f"manage.py {arguments[0]} failed:\n{finished.stderr[-2000:]}")
-        return finished.stdout
 
     @property
     def workers(self) -> list[int]:
@@ -242,19 +191,14 @@ class UploadMemoryServer:
     def post_body(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
         if endpoint == SUBMISSIONS:
             headers = {**headers, "Authorization": f"Bearer {self.token}"}
-        host, port = self.gunicorn.address.split(":")
-        assert host == LOOPBACK
-        connection = http.client.HTTPConnection(host, int(port), timeout=REQUEST_TIMEOUT_SECONDS)
+        url = self.gunicorn.url + endpoint
+        answer = http_request(
+            "POST", url, body=body, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS
+        )
         try:
-            connection.request("POST", endpoint, body=body, headers=headers)
-            answer = connection.getresponse()
-            text = answer.read()
-        finally:
-            connection.close()
-        try:
-            return answer.status, json.loads(text)
+            return answer.status, json.loads(answer.body)
         except ValueError:
-            return answer.status, {"body": text[:300].decode(errors="replace")}
+            return answer.status, {"body": answer.body[:300].decode(errors="replace")}
 
     def measure(self, endpoint: str, upload: Upload) -> Answer:
         """Sends one upload; how far it raised a worker's peak over its warmed-up peak.
@@ -273,8 +217,6 @@ class UploadMemoryServer:
 
 def normal_photos() -> list[tuple[str, bytes]]:
     """What the warmed-up peak is made of: a 12 MP phone JPEG, a PNG and a WebP."""
-    from tests.photos import enlarged_jpeg, reencode, skimage_photo
-
     cat = skimage_photo("chelsea.png")
     return [
         ("IMG_0001.JPG", enlarged_jpeg(cat, size=(4000, 3000))),

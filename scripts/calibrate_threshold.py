@@ -36,7 +36,7 @@ django.setup()
 
 from classifier.engine import get_classifier  # noqa: E402
 from classifier.images import decode_image  # noqa: E402
-from tests.photos import SKIMAGE_DATA, TESTDATA_DIR  # noqa: E402
+from tooling.photos import SKIMAGE_DATA, TESTDATA_DIR  # noqa: E402
 
 # The photographs among scikit-image's sample images (not its drawings or test charts).
 SKIMAGE_PHOTOS = {

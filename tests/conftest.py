@@ -1,5 +1,5 @@
 """Fixtures shared by the whole suite. Servers (PostgreSQL, S3, nginx) come from
-tests/servers/fixtures.py and the database choice from tests/database_plugin.py."""
+tests/server_fixtures.py and the database choice from tests/database_plugin.py."""
 
 import tempfile
 from pathlib import Path

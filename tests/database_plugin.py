@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.servers import PostgresCluster
+from tooling.servers import PostgresCluster
 
 CHOICES = ("spatialite", "postgis")
 cluster_key = pytest.StashKey[PostgresCluster]()

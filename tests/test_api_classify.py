@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.photos import (
+from tooling.photos import (
     BIRD_PHOTO,
     bird_jpeg,
     decompression_bomb_png,

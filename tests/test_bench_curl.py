@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from bench.curl import CurlError, curl_gets
-from tests.servers.net import free_port
+from tooling.servers.net import free_port
 
 
 @pytest.fixture

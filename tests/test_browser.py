@@ -27,8 +27,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from history.models import Submission
 from tests.chromium import csp_violations, start_chromium
-from tests.photos import enlarged_jpeg, skimage_photo
 from tests.storages import s3_storages
+from tooling.photos import enlarged_jpeg, skimage_photo
 
 WAIT_SECONDS = 20  # the first upload also loads the model
 

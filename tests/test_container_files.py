@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_config
+from tooling.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -287,7 +287,7 @@ def test_the_proxy_settings_are_documented_in_env_example_with_their_defaults():
 
 
 def test_the_container_renders_the_template_as_the_tests_do(tmp_path):
-    """docker/nginx/start-proxy.sh (envsubst) and tests/servers/nginx.py (Python) give
+    """docker/nginx/start-proxy.sh (envsubst) and tooling/servers/nginx.py (Python) give
     the same nginx.conf; nginx itself is a stand-in here that only checks the file."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()

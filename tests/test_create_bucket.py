@@ -13,9 +13,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from history.management.commands.create_bucket import location
-from tests.servers.net import LOOPBACK
-from tests.servers.nginx import CDN_SOURCE_ADDRESS
 from tests.storages import s3_storages
+from tooling.servers.net import LOOPBACK
+from tooling.servers.nginx import CDN_SOURCE_ADDRESS
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import get_commands
 from django.urls import Resolver404, resolve
 
-from tests.servers.net import LOOPBACK
+from tooling.servers.net import LOOPBACK
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "deploy-aws.md"

@@ -10,7 +10,7 @@ import botocore.exceptions
 import psycopg
 import pytest
 
-from tests.servers import (
+from tooling.servers import (
     Gunicorn,
     Nginx,
     PostgresCluster,

@@ -17,8 +17,8 @@ from django.utils.cache import get_max_age
 from accounts.models import ApiToken
 from birdai import security_headers
 from history.models import Submission
-from tests.photos import skimage_photo
 from tests.storages import s3_storages
+from tooling.photos import skimage_photo
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import os
 import pytest
 from django.db import connection
 
-from tests.servers import Gunicorn
-from tests.servers.net import http_get
 from tests.storages import s3_storages
+from tooling.servers import Gunicorn
+from tooling.servers.net import http_get
 
 CHECKS = ("database", "model", "storage")
 

@@ -14,7 +14,7 @@ from PIL import Image
 from accounts.models import ApiToken
 from history.models import Submission
 from tests.conftest import csrf_headers
-from tests.photos import bird_jpeg, reencode, skimage_photo
+from tooling.photos import bird_jpeg, reencode, skimage_photo
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from PIL import Image
 
 from birdai.storage import IMMUTABLE_CACHE_CONTROL
 from history.models import Submission
-from tests.photos import reencode, skimage_photo
-from tests.servers.net import http_get
 from tests.storages import s3_storages
 from tests.test_history import bearer, refuse_inserts_into_submissions, submit
+from tooling.photos import reencode, skimage_photo
+from tooling.servers.net import http_get
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from PIL import Image
 from accounts.models import ApiToken
 from history.models import Submission
 from tests.conftest import csrf_headers
-from tests.photos import decompression_bomb_png, reencode, skimage_photo
+from tooling.photos import decompression_bomb_png, reencode, skimage_photo
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,12 @@ from io import BytesIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from PIL import ExifTags, Image, ImageCms
+from PIL import Image
 
 from history.models import LocationSource
 from history.services import submit_photo
-from tests.geo.test_exif import GPS, SYDNEY, make_exif, manifest_rows, optional_float
-from tests.photos import read_testdata, reencode, skimage_photo
+from tests.geo.test_exif import manifest_rows, optional_float, photo_full_of_metadata
+from tooling.photos import read_testdata, reencode, skimage_photo
 
 pytestmark = [
     pytest.mark.django_db,
@@ -69,24 +69,6 @@ def test_real_camera_files_are_stored_without_metadata(owner, row):
         assert submission.altitude_m == pytest.approx(optional_float(row["altitude_m"]), abs=0.01)
     else:
         assert submission.location is None
-
-
-def photo_full_of_metadata(format: str, orientation: int = 1) -> bytes:
-    """A 60x40 photo, red on the left half, with GPS, camera, comment, XMP and ICC data."""
-    image = Image.new("RGB", (60, 40), "blue")
-    image.paste("red", (0, 0, 30, 40))
-    exif = make_exif(gps={GPS[name]: value for name, value in SYDNEY.items()}, Model="Spy 3000")
-    exif[ExifTags.Base.Orientation] = orientation
-    options = {
-        "exif": exif,
-        "xmp": b"<x:xmpmeta>secret place</x:xmpmeta>",
-        "icc_profile": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
-    }
-    if format == "JPEG":
-        options["comment"] = b"shot from my balcony"
-    buffer = BytesIO()
-    image.save(buffer, format, **options)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(

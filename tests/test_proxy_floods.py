@@ -26,8 +26,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.servers import Gunicorn, Nginx
-from tests.servers.net import LOOPBACK, free_port
+from tooling.servers import Gunicorn, Nginx
+from tooling.servers.net import LOOPBACK, free_port
 
 # Well over the old 2 x 512 connection slots, as in the issue.
 FLOOD_CONNECTIONS = 1100
@@ -38,7 +38,7 @@ PROBES = 3
 FLOOD_SECONDS = 30
 
 # The reproduction: the proxy as it was before issue #12 (worker_connections 512 from
-# tests/servers/nginx.py MAIN_CONFIG, nginx's default timeouts, no limits).
+# tooling/servers/nginx.py MAIN_CONFIG, nginx's default timeouts, no limits).
 OLD_LOAD_BALANCER = """
     upstream app_servers {{
         server {upstream};

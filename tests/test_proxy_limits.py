@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.servers import Nginx
-from tests.servers.net import LOOPBACK, free_port
+from tooling.servers import Nginx
+from tooling.servers.net import LOOPBACK, free_port
 
 # nginx in front of a tiny stand-in upstream, no database: the PostGIS run leaves it out.
 pytestmark = pytest.mark.database_independent

@@ -15,10 +15,7 @@ example database): each run sends the same requests.
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 import schemathesis
@@ -28,9 +25,8 @@ from PIL import Image
 from schemathesis.checks import positive_data_acceptance
 
 from birdai.api import api
-from tests.servers import Gunicorn
-from tests.servers.gunicorn import PROJECT_ROOT
-from tests.servers.net import http_get, http_request, multipart_file
+from tooling.servers import Gunicorn, prepare_app
+from tooling.servers.net import http_get, http_request, multipart_file
 
 # Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
 pytestmark = pytest.mark.database_independent
@@ -97,18 +93,6 @@ def call_and_validate(case, base_url: str, headers: dict[str, str] | None = None
 # --- the live server --------------------------------------------------------------------
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def fuzzed_server(onnx_model, tmp_path_factory):
     """gunicorn with production settings (DEBUG off), its own SQLite database and one
@@ -126,15 +110,7 @@ def fuzzed_server(onnx_model, tmp_path_factory):
         "CLASSIFY_RATE_PER_ADDRESS": "1000000/m",
         "UPLOAD_RATE_PER_ACCOUNT": "1000000/m",
     }
-    manage(env, "migrate", "--noinput", "--verbosity=0")
-    manage(
-        env,
-        "shell",
-        "-c",
-        f"from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user({USERNAME!r}, password='fuzzed-but-unused-1')",
-    )
-    token = manage(env, "create_api_token", USERNAME, "--name", "schemathesis")
+    token = prepare_app(env, USERNAME)
     with Gunicorn(env, workers=2) as server:
         server.token = token
         yield server

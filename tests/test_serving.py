@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from tests.photos import decompression_bomb_png, skimage_photo
-from tests.servers import Gunicorn, Nginx
-from tests.servers.net import http_get, http_post_file
+from tooling.photos import decompression_bomb_png, skimage_photo
+from tooling.servers import Gunicorn, Nginx
+from tooling.servers.net import http_get, http_post_file
 
 
 def server_environment(onnx_model, var_dir) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Each storage here is built from birdai.storage.s3_storage_options, the function
 birdai/settings.py builds STORAGES["default"] with, so the options tested are the ones
-that run. nginx stands in for CloudFront (tests/servers/nginx.py, docs/s3-cloudfront.md).
+that run. nginx stands in for CloudFront (tooling/servers/nginx.py, docs/s3-cloudfront.md).
 """
 
 import base64
@@ -23,10 +23,10 @@ from storages.backends.s3 import S3Storage
 
 from birdai.photo_storage import PhotoStorage
 from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
-from tests.servers.net import LOOPBACK, http_get
-from tests.servers.nginx import CDN_SOURCE_ADDRESS
 from tests.storages import s3_storage_setting
 from tests.test_settings import SAFE_PRODUCTION_ENV, load_settings
+from tooling.servers.net import LOOPBACK, http_get
+from tooling.servers.nginx import CDN_SOURCE_ADDRESS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KEY_PAIR_ID = "K2JCJMDEHXQW5F"  # what a CloudFront public key's ID looks like

@@ -28,11 +28,11 @@ from django.test import RequestFactory, override_settings
 from accounts.models import ApiToken
 from birdai.env import RATE_PATTERN, env_rate
 from birdai.settings import redis_throttle_cache
-from tests.servers import Gunicorn
-from tests.servers.gunicorn import PROJECT_ROOT
-from tests.servers.net import free_port, http_get, http_request
 from throttling.file_cache import CountingFileCache
 from throttling.limits import CLASSIFY, NEW_TOKEN, SIGNUP, UPLOAD, Limit, count
+from tooling.servers import Gunicorn
+from tooling.servers.gunicorn import PROJECT_ROOT
+from tooling.servers.net import free_port, http_get, http_request
 
 pytestmark = pytest.mark.django_db
 

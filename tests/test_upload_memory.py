@@ -24,7 +24,7 @@ from bench.upload_memory import (
     normal_photos,
 )
 from history.photos import CleanCopy, clean_copy
-from tests.photos import enlarged_jpeg, skimage_photo
+from tooling.photos import enlarged_jpeg, skimage_photo
 
 # Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
 pytestmark = pytest.mark.database_independent

@@ -4,7 +4,7 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.photos import bird_jpeg, decompression_bomb_png, skimage_photo
+from tooling.photos import bird_jpeg, decompression_bomb_png, skimage_photo
 
 
 def post_photo(client, data: bytes, filename: str):

@@ -6,7 +6,7 @@
 #   sh start-proxy.sh [TEMPLATE] [CONFIG] [PREFIX]
 #
 # Only PROXY_ names are filled in, so nginx's own $variables stay as they are. The
-# tests fill the same template in Python (tests/servers/nginx.py, fill_template);
+# tests fill the same template in Python (tooling/servers/nginx.py, fill_template);
 # tests/test_container_files.py checks that both give the same file.
 set -eu
 template=${1:-/etc/nginx/proxy.conf.template}

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from classifier.engine import Classifier, build_classifier
 from classifier.images import decode_image
-from tests.photos import TESTDATA_DIR
+from tooling.photos import TESTDATA_DIR
 
 
 def classifier_for(backend: str, onnx_path) -> Classifier:

@@ -20,7 +20,7 @@ from classifier.backends import (
     write_atomically,
 )
 from classifier.images import decode_image, to_model_input
-from tests.photos import SKIMAGE_DATA, skimage_photo
+from tooling.photos import SKIMAGE_DATA, skimage_photo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.photos import SKIMAGE_DATA
+from tooling.photos import SKIMAGE_DATA
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from classifier.images import ImageRejected, decode_image, to_model_input, to_rgb
-from tests import photos
-from tests.photos import (
+from tooling import photos
+from tooling.photos import (
     bird_jpeg,
     decompression_bomb_png,
     enlarged_jpeg,
@@ -308,7 +308,7 @@ def test_it_handles_a_sliver_without_building_a_huge_intermediate():
 MEASURE_DECODE = """
 import json, os, sys
 from classifier.images import open_image, plan_decode, reduce_converted
-from tests.servers.process import peak_rss_bytes
+from tooling.servers.process import peak_rss_bytes
 
 data = open(sys.argv[1], "rb").read()
 image = open_image(data, None)

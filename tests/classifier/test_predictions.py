@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 
 from classifier.images import decode_image
-from tests.photos import skimage_photo
+from tooling.photos import skimage_photo
 
 
 def classify_skimage_photo(classifier, name: str):

@@ -13,7 +13,7 @@ from fractions import Fraction
 from io import BytesIO
 
 import pytest
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from geo.exif import (
@@ -27,7 +27,7 @@ from geo.exif import (
     rational_to_float,
     read_photo_metadata,
 )
-from tests.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
+from tooling.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
 
 GPS = ExifTags.GPS
 BASE = ExifTags.Base
@@ -313,6 +313,25 @@ def test_no_exif_at_all():
 def test_not_an_image_gives_empty_metadata():
     assert read_photo_metadata(b"this is not a photo") == PhotoMetadata()
     assert read_photo_metadata(b"") == PhotoMetadata()
+
+
+def photo_full_of_metadata(format: str, orientation: int = 1) -> bytes:
+    """A 60x40 photo, red on the left half, with GPS, camera, comment, XMP and ICC data
+    (tests/test_privacy.py checks none of it is stored; tests/geo reads its position)."""
+    image = Image.new("RGB", (60, 40), "blue")
+    image.paste("red", (0, 0, 30, 40))
+    exif = make_exif(gps={GPS[name]: value for name, value in SYDNEY.items()}, Model="Spy 3000")
+    exif[ExifTags.Base.Orientation] = orientation
+    options = {
+        "exif": exif,
+        "xmp": b"<x:xmpmeta>secret place</x:xmpmeta>",
+        "icc_profile": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+    }
+    if format == "JPEG":
+        options["comment"] = b"shot from my balcony"
+    buffer = BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
 
 
 def sydney_exif_bytes() -> bytes:

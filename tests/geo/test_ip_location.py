@@ -12,8 +12,8 @@ from accounts.models import ApiToken
 from geo import ip_location
 from geo.ip_location import client_ip, ip_position
 from history.models import LocationSource, Submission
-from tests.photos import skimage_photo
-from tests.test_privacy import photo_full_of_metadata
+from tests.geo.test_exif import photo_full_of_metadata
+from tooling.photos import skimage_photo
 
 LAFAYETTE_NETWORK = "203.0.113.0/24"  # TEST-NET-3: an address block reserved for examples
 LAFAYETTE = (40.4167, -86.8753)

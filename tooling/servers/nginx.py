@@ -11,8 +11,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.servers.net import LOOPBACK, free_port, tcp_port_open
-from tests.servers.process import ServerProcess, ServerStartError
+from tooling.servers.net import LOOPBACK, free_port, tcp_port_open
+from tooling.servers.process import ServerProcess, ServerStartError
 
 # Around an `http_config` (the CDN's): a whole nginx.conf.
 MAIN_CONFIG = """\

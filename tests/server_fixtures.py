@@ -1,6 +1,6 @@
 """Session fixtures: each server starts at most once per test run, when a test first asks.
 
-Loaded as a plugin (`-p tests.servers.fixtures` in pyproject.toml), so every test file
+Loaded as a plugin (`-p tests.server_fixtures` in pyproject.toml), so every test file
 can ask for them without importing anything.
 
 These servers are the tests' own, separate from the database the Django tests use
@@ -10,10 +10,10 @@ stops one must start it again before it ends.
 
 import pytest
 
-from tests.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
-from tests.servers.postgres import PostgresCluster
-from tests.servers.redis import RedisServer
-from tests.servers.seaweed import SeaweedS3
+from tooling.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
+from tooling.servers.postgres import PostgresCluster
+from tooling.servers.redis import RedisServer
+from tooling.servers.seaweed import SeaweedS3
 
 
 @pytest.fixture(scope="session")

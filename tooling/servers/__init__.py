@@ -1,4 +1,5 @@
-"""Real servers for tests, each started as a subprocess on free 127.0.0.1 ports.
+"""Real servers for the tests, the benchmarks and a local multi-server stack, each started
+as a subprocess on free 127.0.0.1 ports.
 
     with PostgresCluster() as postgres:        # PostgreSQL + PostGIS
         psycopg.connect(postgres.url)
@@ -12,11 +13,11 @@
 `start()` returns only once the server does its job, or raises ServerStartError with
 the end of its log. `stop()` and `start()` again bring the same server back on the
 same port and data (outage tests); `close()`, or leaving the `with` block, stops it
-and deletes its temporary directory. tests/servers/fixtures.py shares them per session.
+and deletes its temporary directory. tests/server_fixtures.py shares them per session.
 """
 
-from tests.servers.gunicorn import Gunicorn
-from tests.servers.net import (
+from tooling.servers.gunicorn import Gunicorn, prepare_app, run_python
+from tooling.servers.net import (
     free_port,
     free_ports,
     http_get,
@@ -24,9 +25,9 @@ from tests.servers.net import (
     wait_for_http,
     wait_for_tcp,
 )
-from tests.servers.nginx import Nginx, cdn_config, load_balancer_config
-from tests.servers.postgres import PostgresCluster
-from tests.servers.process import (
+from tooling.servers.nginx import Nginx, cdn_config, load_balancer_config
+from tooling.servers.postgres import PostgresCluster
+from tooling.servers.process import (
     ServerStartError,
     child_pids,
     cpu_seconds,
@@ -35,8 +36,8 @@ from tests.servers.process import (
     reset_peak_rss,
     rss_bytes,
 )
-from tests.servers.redis import RedisServer
-from tests.servers.seaweed import SeaweedS3
+from tooling.servers.redis import RedisServer
+from tooling.servers.seaweed import SeaweedS3
 
 __all__ = [
     "Gunicorn",
@@ -53,9 +54,11 @@ __all__ = [
     "http_get",
     "load_balancer_config",
     "peak_rss_bytes",
+    "prepare_app",
     "pss_bytes",
     "reset_peak_rss",
     "rss_bytes",
+    "run_python",
     "tcp_port_open",
     "wait_for_http",
     "wait_for_tcp",

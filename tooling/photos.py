@@ -1,4 +1,5 @@
-"""Real photos for tests, and a few deliberately broken files made from them.
+"""Real photos for the tests and the benchmarks, and a few deliberately broken files made
+from them.
 
 Photos come from scikit-image (always installed with the test requirements) and from
 tests/testdata/ in this repository (real bird photos, real camera files; README.md there
@@ -14,7 +15,7 @@ import skimage
 from PIL import Image
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
-TESTDATA_DIR = Path(__file__).resolve().parent / "testdata"
+TESTDATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "testdata"
 # The bird photo a test uses when any real bird will do (a Tux Paint stamp, GPL-2.0+).
 BIRD_PHOTO = "birds/pink_flamingo.png"
 

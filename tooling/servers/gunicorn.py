@@ -1,13 +1,15 @@
-"""The bird.ai app served by gunicorn, as in production, on a free loopback port."""
+"""The bird.ai app served by gunicorn, as in production, on a free loopback port; and its
+manage.py commands, run the same way (run_python)."""
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.servers.net import LOOPBACK, free_port, http_status
-from tests.servers.process import ServerProcess, child_pids
+from tooling.servers.net import LOOPBACK, free_port, http_status
+from tooling.servers.process import ServerProcess, child_pids
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +64,35 @@ class Gunicorn(ServerProcess):
         if self.workers and len(child_pids(self.process.pid)) < self.workers:
             return False
         return http_status(self.health_url) == 200
+
+
+def run_python(
+    arguments: list[str], env: Mapping[str, str] | None = None, *, timeout: float = 300
+) -> str:
+    """Runs this Python in the project folder, e.g. ["manage.py", "migrate"], with `env`
+    added to this process's environment; returns what it printed, or raises RuntimeError
+    with the end of its error output."""
+    finished = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed:\n{finished.stderr[-2000:]}")
+    return finished.stdout
+
+
+def prepare_app(env: Mapping[str, str], username: str) -> str:
+    """Migrates the database `env` names (DATABASE_URL) and adds one user, who has no
+    password; returns a new API token of theirs, to send requests as them."""
+    run_python(["manage.py", "migrate", "--noinput", "--verbosity=0"], env)
+    create_user = (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({username!r})"
+    )
+    run_python(["manage.py", "shell", "-c", create_user], env)
+    return run_python(["manage.py", "create_api_token", username], env).strip()

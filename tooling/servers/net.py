@@ -8,6 +8,7 @@ import http.client
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -93,18 +94,24 @@ def http_get(url: str, *, headers: dict[str, str] | None = None, timeout: float 
 
 def multipart_file(field_name: str, filename: str, data: bytes) -> tuple[bytes, dict[str, str]]:
     """The body and headers of a POST sending one file, as a browser form sends it."""
+    return multipart_files([(field_name, filename, data)])
+
+
+def multipart_files(files: Iterable[tuple[str, str, bytes]]) -> tuple[bytes, dict[str, str]]:
+    """The same for several files in one form: (field name, file name, bytes) each."""
     boundary = uuid.uuid4().hex
-    body = b"".join(
-        [
+    parts = []
+    for field_name, filename, data in files:
+        parts += [
             f"--{boundary}\r\n".encode(),
             f'Content-Disposition: form-data; name="{field_name}"; '
             f'filename="{filename}"\r\n'.encode(),
             b"Content-Type: application/octet-stream\r\n\r\n",
             data,
-            f"\r\n--{boundary}--\r\n".encode(),
+            b"\r\n",
         ]
-    )
-    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 def http_post_file(

@@ -65,6 +65,10 @@ class ServerProcess:
         main = self.process.pid
         return [main, *child_pids(main)]
 
+    def total_cpu_seconds(self) -> float:
+        """User + system CPU time of all of pids() so far."""
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
     def start(self) -> Self:
         if self.running:
             return self

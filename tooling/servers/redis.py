@@ -7,8 +7,8 @@ In memory only: no snapshot or append-only file is written, and it listens on
 import shutil
 import socket
 
-from tests.servers.net import LOOPBACK, free_port
-from tests.servers.process import ServerProcess, ServerStartError
+from tooling.servers.net import LOOPBACK, free_port
+from tooling.servers.process import ServerProcess, ServerStartError
 
 
 def redis_server_binary() -> str:

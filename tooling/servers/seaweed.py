@@ -19,8 +19,8 @@ import botocore.exceptions
 from botocore.config import Config
 
 from birdai.bucket_policy import read_objects_policy
-from tests.servers.net import LOOPBACK, free_ports, http_get
-from tests.servers.process import ServerProcess, ServerStartError
+from tooling.servers.net import LOOPBACK, free_ports, http_get
+from tooling.servers.process import ServerProcess, ServerStartError
 
 # Every SeaweedFS component also listens for gRPC on its HTTP port + 10000, and some
 # components dial each other at that offset whatever flags say, so both must be free.

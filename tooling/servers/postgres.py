@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tests.servers.net import LOOPBACK, free_port
-from tests.servers.process import ServerProcess, ServerStartError
+from tooling.servers.net import LOOPBACK, free_port
+from tooling.servers.process import ServerProcess, ServerStartError
 
 SUPERUSER = "postgres"
 
