@@ -12,7 +12,6 @@ from ninja.responses import Status
 from pydantic import WithJsonSchema
 
 from accounts.auth import user_auth
-from classifier.schemas import Error
 from geo.locations import (
     DEFAULT_RADIUS_KM,
     MAX_FEATURES,
@@ -23,6 +22,7 @@ from geo.locations import (
 )
 from geo.schemas import LocationsOut
 from history.models import Submission
+from shared.api_schemas import Error
 
 router = Router(tags=["locations"], auth=user_auth)
 

@@ -10,8 +10,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from birdai.storage import IMMUTABLE_CACHE_CONTROL
 from history.models import Submission
+from shared.storage import IMMUTABLE_CACHE_CONTROL
 from tests.photos import reencode, skimage_photo
 from tests.servers.net import http_get
 from tests.storages import s3_storages

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from PIL import ExifTags, Image, ImageCms
 
 from history.models import LocationSource
-from history.services import submit_photo
+from history.pipeline import submit_photo
 from tests.geo.test_exif import GPS, SYDNEY, make_exif, manifest_rows, optional_float
 from tests.photos import read_testdata, reencode, skimage_photo
 
