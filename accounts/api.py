@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from accounts.auth import user_auth
-from classifier.schemas import error_responses
+from shared.api_schemas import error_responses
 
 router = Router(tags=["accounts"])
 

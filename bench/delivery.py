@@ -33,7 +33,7 @@ from bench.curl import CurlRun, curl_gets
 from bench.load import BadAnswer
 from bench.table import Row, Target
 from bench.timing import median, percentile
-from birdai.storage import IMMUTABLE_CACHE_CONTROL
+from shared.storage import IMMUTABLE_CACHE_CONTROL
 from tooling.servers import Gunicorn, Nginx, SeaweedS3
 from tooling.servers.net import Response, http_get
 

@@ -375,7 +375,7 @@ def s3_link_rows(
 ) -> list[Row]:
     """The list API with the photos on S3, where each of a page's 48 links (photo and
     thumbnail) is signed in the app: S3 presigned URLs, or CloudFront signed URLs on
-    the CDN's domain (birdai/photo_storage.py signs those once per user folder and
+    the CDN's domain (shared/photo_storage.py signs those once per user folder and
     hour). Local files need no signature: that is the baseline."""
     key_file = workdir / "cloudfront-key.pem"
     key_file.write_text(throwaway_rsa_key())

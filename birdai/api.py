@@ -20,13 +20,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.api import router as accounts_router
 from accounts.auth import CsrfFailed
-from birdai.middleware import DATABASE_UNAVAILABLE, ERRORS_BY_STATUS
+from birdai.middleware import ERRORS_BY_STATUS
 from classifier.api import router as classifier_router
-from classifier.engine import ModelUnavailable
-from classifier.images import ImageRejected
 from history.api import router as history_router
 from history.locations_api import router as locations_router
-from history.services import DatabaseUnavailable, StorageUnavailable
+from shared.errors import DatabaseUnavailable, ServiceError, json_answer
 from throttling.responses import RateLimited, with_retry_after
 
 DESCRIPTION = (
@@ -55,33 +53,21 @@ def error_response(request: HttpRequest, code: str, message: str, status: int) -
     return api.create_response(request, {"error": code, "message": message}, status=status)
 
 
-@api.exception_handler(ImageRejected)
-def image_rejected(request: HttpRequest, error: ImageRejected) -> HttpResponse:
-    return error_response(request, error.code, error.message, error.status)
+# What the upload pipeline and the services raise: a rejected image (4xx), or a part of
+# the service that is down (503). shared/errors.py says how each is answered, for the
+# pages too.
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    return json_answer(error)
 
 
-@api.exception_handler(ModelUnavailable)
-def model_unavailable(request: HttpRequest, error: ModelUnavailable) -> HttpResponse:
-    return error_response(request, "model_unavailable", str(error), 503)
-
-
-@api.exception_handler(StorageUnavailable)
-def storage_unavailable(request: HttpRequest, error: StorageUnavailable) -> HttpResponse:
-    return error_response(
-        request, "storage_unavailable", "File storage is unavailable; nothing was kept.", 503
-    )
-
-
-# An outage: a write that the service turned into DatabaseUnavailable, or a read that
-# failed on its way (connection refused, timeout). Any other DatabaseError is not an
-# outage: a value the database cannot hold is bad input (below), the rest are bugs (500).
-@api.exception_handler(DatabaseUnavailable)
+# A read that failed on its way (connection refused, timeout) is an outage too. Any
+# other DatabaseError is not: a value the database cannot hold is bad input (below),
+# the rest are bugs (500).
 @api.exception_handler(OperationalError)  # the same two as birdai/middleware.py
 @api.exception_handler(InterfaceError)
 def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    response = error_response(request, *DATABASE_UNAVAILABLE, 503)
-    response["Retry-After"] = "10"
-    return response
+    return json_answer(DatabaseUnavailable())
 
 
 @api.exception_handler(DataError)

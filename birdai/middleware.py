@@ -11,6 +11,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from shared.errors import DatabaseUnavailable, json_answer
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -18,8 +20,6 @@ API_PREFIX = "/api/"
 # Connection refused, timed out, dropped: the database is unreachable, not our bug.
 # (An IntegrityError or a ProgrammingError is a bug and stays a 500.)
 OUTAGE_ERRORS = (OperationalError, InterfaceError)
-
-DATABASE_UNAVAILABLE = ("database_unavailable", "The database is unavailable; try again shortly.")
 
 # The API's error code and sentence for each status Django (or Django Ninja) may answer
 # on its own: an unknown path, a wrong method, an unreadable request, a crash.
@@ -83,11 +83,11 @@ class DatabaseOutageMiddleware:
         if not isinstance(exception, OUTAGE_ERRORS):
             return None
         logger.error("database unavailable: %s", exception)
+        outage = DatabaseUnavailable()
         if is_api_request(request):
-            response = json_error(*DATABASE_UNAVAILABLE, 503)
-        else:
-            # Rendered without a RequestContext: the context processors would need the
-            # session and the user, which live in the database that just failed.
-            response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "10"
+            return json_answer(outage)
+        # Rendered without a RequestContext: the context processors would need the
+        # session and the user, which live in the database that just failed.
+        response = HttpResponse(render_to_string("503.html"), status=outage.status)
+        response["Retry-After"] = str(outage.retry_after)
         return response

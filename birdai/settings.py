@@ -22,7 +22,7 @@ from birdai.env import (
     env_rate,
     env_str,
 )
-from birdai.storage import read_cloudfront_key, s3_storage_options
+from shared.storage import read_cloudfront_key, s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BIRDAI_VAR_DIR") or BASE_DIR / "var")
@@ -178,6 +178,9 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 RATELIMIT_USE_CACHE = "throttle"
 RATELIMIT_FAIL_OPEN = True
+# Who a request acts for, by session or by token (None: no one signed in), for limits
+# counted per account. Named here, not imported by throttling/: accounts/ sits above it.
+THROTTLING_ACCOUNT_CALLABLE = "accounts.auth.signed_in_user"
 
 # django-axes, configured from the settings above.
 AUTHENTICATION_BACKENDS = [
@@ -269,7 +272,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
 # Uploaded files go to S3 when a bucket is named, to MEDIA_ROOT otherwise. With a CDN
 # domain (CloudFront), photo URLs are CloudFront signed URLs on that domain; without
-# one, S3 presigned URLs. Both expire. See docs/s3-cloudfront.md and birdai/storage.py.
+# one, S3 presigned URLs. Both expire. See docs/s3-cloudfront.md and shared/storage.py.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 cdn_domain = env_str("AWS_S3_CUSTOM_DOMAIN")
 cloudfront_key_id = env_str("AWS_CLOUDFRONT_KEY_ID")
@@ -281,7 +284,7 @@ if bool(cloudfront_key_id) != bool(cloudfront_key_file):
 if AWS_STORAGE_BUCKET_NAME:
     cloudfront_key = read_cloudfront_key(cloudfront_key_file) if cloudfront_key_file else None
     default_storage = {
-        "BACKEND": "birdai.photo_storage.PhotoStorage",
+        "BACKEND": "shared.photo_storage.PhotoStorage",
         "OPTIONS": s3_storage_options(
             bucket_name=AWS_STORAGE_BUCKET_NAME,
             endpoint_url=env_str("AWS_S3_ENDPOINT_URL") or None,
@@ -311,13 +314,13 @@ STORAGES = {"default": default_storage, "staticfiles": staticfiles_storage}
 # --- Uploads ------------------------------------------------------------------------
 # Uploads are held in memory, never in a temporary file, and anything larger than
 # MAX_UPLOAD_BYTES is read and thrown away so the client gets a clean 413
-# (see birdai/uploads.py).
+# (see shared/uploads.py).
 
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 # A decompression bomb is a small file that declares a huge canvas; its header is
 # checked against this before any pixel is decoded.
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000, minimum=1)
-FILE_UPLOAD_HANDLERS = ["birdai.uploads.LimitedMemoryUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["shared.uploads.LimitedMemoryUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 # --- Upload memory (issue #12: small files, big decodes) -----------------------------

@@ -20,7 +20,7 @@ urlpatterns = [
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # The embedded default keeps photos on the local disk, and Django serves them
-    # itself. Their keys are long random names (history/services.py), so a link works
+    # itself. Their keys are long random names (history/files.py), so a link works
     # like S3's presigned ones: whoever has it may see the photo. With S3, links are
     # signed and expire, and Django serves no files.
     def media_file(request, path):

@@ -1,9 +1,10 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from birdai.uploads import read_image_upload
-from classifier.schemas import IMAGE_UPLOAD_BODY, Classification, error_responses
+from classifier.schemas import Classification
 from classifier.services import classify_photo
+from shared.api_schemas import IMAGE_UPLOAD_BODY, error_responses
+from shared.uploads import read_image_upload
 from throttling.limits import CLASSIFY, limit_api
 
 router = Router(tags=["classifier"])
@@ -23,6 +24,6 @@ router = Router(tags=["classifier"])
 )
 @limit_api(CLASSIFY)
 def classify(request: HttpRequest) -> dict:
-    data, filename = read_image_upload(request, "image")
+    data, filename = read_image_upload(request)
     photo = classify_photo(data=data, filename=filename)
     return {**photo.prediction.as_dict(), "elapsed_ms": round(photo.elapsed_ms, 2)}

@@ -41,6 +41,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import (
 )
 
 from classifier.images import MODEL_INPUT_SIZE
+from shared.errors import ModelUnavailable
 
 if TYPE_CHECKING:  # for type hints only: importing torch at run time is what we avoid
     from classifier.model import EfficientNetLite0
@@ -58,10 +59,6 @@ LOGIT_TOLERANCE = 1e-4
 
 def blank_batch() -> np.ndarray:
     return np.zeros((1, 3, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE), dtype=np.float32)
-
-
-class ModelUnavailable(Exception):
-    """The classifier cannot be used; the message says how to fix it (web: 503)."""
 
 
 class OnnxBackend:

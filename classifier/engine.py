@@ -21,9 +21,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from PIL.Image import Image
 
-from classifier.backends import MODEL_NAME_KEY, ModelUnavailable, OnnxBackend, TorchBackend
+from classifier.backends import MODEL_NAME_KEY, OnnxBackend, TorchBackend
 from classifier.images import to_model_input
 from classifier.labels import LabelFileError, LabelSet, load_labels
+from shared.errors import ModelUnavailable
 
 SPECIES_SHOWN = 5
 

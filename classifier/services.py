@@ -1,6 +1,11 @@
-"""The classify path shared by the page and the API: decode → classify.
+"""What the classifier does for the rest of the app.
 
-Nothing is stored: the anonymous classifier keeps no trace of the photo.
+    classify_image(image) -> Prediction      one decoded photo, classified
+    classify_photo(bytes) -> ClassifiedPhoto  validate → decode → classify, for the
+                                             anonymous page and API, which keep nothing
+
+The history's upload pipeline (history/pipeline.py) calls the steps one by one, so the
+photo it decodes once serves the model, the stored copy and the thumbnail alike.
 """
 
 import time
@@ -10,7 +15,7 @@ from django.conf import settings
 from PIL.Image import Image
 
 from classifier.engine import Prediction, get_classifier
-from classifier.images import decode_image
+from classifier.images import decode_photo, to_rgb, validate_photo
 
 
 @dataclass(frozen=True)
@@ -20,14 +25,15 @@ class ClassifiedPhoto:
     elapsed_ms: float  # decoding + preprocessing + inference
 
 
+def classify_image(image: Image) -> Prediction:
+    """What the model sees in a decoded, upright photo (transparency shown on white)."""
+    return get_classifier().classify(to_rgb(image))
+
+
 def classify_photo(*, data: bytes, filename: str) -> ClassifiedPhoto:
     started = time.perf_counter()
-    image = decode_image(
-        data,
-        filename=filename,
-        max_pixels=settings.MAX_IMAGE_PIXELS,
-        max_decode_bytes=settings.MAX_DECODE_BYTES,
-    )
-    prediction = get_classifier().classify(image)
+    opened = validate_photo(data, filename, max_pixels=settings.MAX_IMAGE_PIXELS)
+    image = decode_photo(opened, max_decode_bytes=settings.MAX_DECODE_BYTES)
+    prediction = classify_image(image)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return ClassifiedPhoto(image=image, prediction=prediction, elapsed_ms=elapsed_ms)

@@ -1,17 +1,17 @@
 import base64
 from io import BytesIO
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from PIL.Image import Image
 
-from birdai.uploads import read_image_upload
-from classifier.engine import ModelUnavailable
-from classifier.images import ImageRejected
 from classifier.services import classify_photo
+from shared.errors import ServiceError, page_answer
+from shared.uploads import read_image_upload, upload_form_context
 from throttling.limits import CLASSIFY, limit_page
+
+UPLOAD_PAGE = "classifier/upload.html"
 
 PREVIEW_LONGEST_SIDE = 640
 
@@ -23,14 +23,12 @@ PREVIEW_LONGEST_SIDE = 640
 @limit_page(CLASSIFY)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return render_upload_page(request)
+        return render(request, UPLOAD_PAGE, upload_form_context())
     try:
-        data, filename = read_image_upload(request, "image")
+        data, filename = read_image_upload(request)
         photo = classify_photo(data=data, filename=filename)
-    except ImageRejected as error:
-        return render_upload_page(request, error=error.message, status=error.status)
-    except ModelUnavailable as error:
-        return render_upload_page(request, error=str(error), status=503)
+    except ServiceError as error:  # a rejected image (4xx), the model unavailable (503)
+        return page_answer(request, error, UPLOAD_PAGE, upload_form_context())
     context = {
         "result": photo.prediction.as_dict(),
         "elapsed_ms": photo.elapsed_ms,
@@ -38,18 +36,6 @@ def upload(request: HttpRequest) -> HttpResponse:
         "filename": filename,
     }
     return render(request, "classifier/result.html", context)
-
-
-def render_upload_page(
-    request: HttpRequest, error: str = "", status: int = 200, *, keep_in_history: bool = False
-) -> HttpResponse:
-    """The upload form; keep_in_history posts it to /history/upload/ (with a CSRF token)."""
-    context = {
-        "error": error,
-        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-        "keep_in_history": keep_in_history,
-    }
-    return render(request, "classifier/upload.html", context, status=status)
 
 
 def preview_data_uri(image: Image) -> str:

@@ -4,7 +4,7 @@ Everything here is a pure function of the photo's bytes: no database, no setting
 
 EXIF is a small TIFF structure stored inside the photo (in a JPEG, in the APP1 segment). It
 is a tree of "IFDs" (image file directories, i.e. tables of numbered tags): the main IFD holds
-the camera make, model and orientation, and points to two sub-IFDs we care about, the Exif IFD
+the camera make and model, and points to two sub-IFDs we care about, the Exif IFD
 (capture time) and the GPS IFD (position). Cameras, phones and editing tools write all of this
 with varying care, so every value is treated as untrusted input:
 
@@ -55,19 +55,26 @@ class PhotoMetadata:
     taken_at: datetime | None = None  # aware if the camera recorded its UTC offset, else naive
     camera_make: str | None = None
     camera_model: str | None = None
-    orientation: int | None = None  # 1-8, how to rotate/flip the pixels to display them upright
 
 
-def read_photo_metadata(data: bytes) -> PhotoMetadata:
-    """The location, capture time, camera and orientation stored in a photo's EXIF.
+def read_photo_metadata(data: bytes, opened: Image.Image | None = None) -> PhotoMetadata:
+    """The location, capture time and camera stored in a photo's EXIF.
 
     The pixels are never decoded, so this is cheap even for a large photo. Any format Pillow
     can open works: JPEG (APP1 segment), PNG (eXIf chunk, before or after the pixel data),
     WebP (EXIF chunk), HEIC/HEIF (Exif item), TIFF... Never raises: unreadable parts of the
     metadata are None, and bytes that are not an image at all give ``PhotoMetadata()``.
+
+    `opened`: the same bytes already opened by Pillow (the upload's validation), whose
+    EXIF is then read from it instead of opening the bytes again.
     """
     if data.startswith(PNG_SIGNATURE):
         return _png_metadata(data)
+    if opened is not None:
+        try:
+            return _metadata_from_exif(opened.getexif())
+        except Exception:  # noqa: BLE001 - a header Pillow cannot parse: no metadata
+            return PhotoMetadata()
     try:
         with Image.open(BytesIO(data)) as image:
             exif = image.getexif()
@@ -158,7 +165,6 @@ def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:
         taken_at=_safely(lambda: capture_time(exif, exif_ifd)),
         camera_make=_safely(lambda: clean_text(exif.get(ExifTags.Base.Make))),
         camera_model=_safely(lambda: clean_text(exif.get(ExifTags.Base.Model))),
-        orientation=_safely(lambda: orientation(exif.get(ExifTags.Base.Orientation))),
     )
 
 
@@ -316,7 +322,7 @@ def _single_byte(value: Any) -> int | None:
     return None
 
 
-# --- Time, camera, orientation -------------------------------------------------------------
+# --- Time, camera --------------------------------------------------------------------------
 
 EXIF_DATETIME_FORMAT = "%Y:%m:%d %H:%M:%S"  # colons in the date too: "2008:10:22 16:28:39"
 UTC_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")  # "+02:00", as written by EXIF 2.31 and later
@@ -385,10 +391,3 @@ def clean_text(value: Any) -> str | None:
         return None
     text = value.split("\x00", 1)[0].strip()
     return text or None
-
-
-def orientation(value: Any) -> int | None:
-    """The EXIF orientation (1 = upright, 2-8 = mirrored and/or rotated), or None if invalid."""
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8:
-        return value
-    return None

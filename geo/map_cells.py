@@ -17,8 +17,8 @@ photos just outside it. Boxes too small or too thin for whole cells are clustere
 request instead, which is quick for them.
 
 The counts change in the same transaction as the photos, on the app's write paths:
-history.services (upload, delete, cleanup_storage, the admin, a deleted user's photos:
-history/signals.py). Rows written any other way (a shell, bulk_create, COPY, SQL, a
+history/records.py (upload) and history/deletion.py (delete, cleanup_storage, the admin,
+a deleted user's photos). Rows written any other way (a shell, bulk_create, COPY, SQL, a
 restored backup) are not counted: `python manage.py rebuild_map_cells` (a history command,
 as it reads the submissions) counts again.
 
@@ -85,7 +85,7 @@ def photos_added(locations) -> None:
 
 
 def photos_removed(locations) -> None:
-    """Counts photos out; the caller makes sure they were really there (history.services
+    """Counts photos out; the caller makes sure they were really there (history/deletion.py
     locks the rows first, so a photo deleted twice at once is counted out once)."""
     apply_changes(changes_for(positions_of(locations), -1))
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from history.deletion import delete_submission, delete_submissions
 from history.models import Submission
-from history.services import delete_submission, delete_submissions
 
 
 @admin.register(Submission)

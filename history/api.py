@@ -5,18 +5,19 @@ user's submission answers 404, exactly like one that does not exist.
 """
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 
 from accounts.auth import user_auth
-from birdai.uploads import read_image_upload
-from classifier.schemas import IMAGE_UPLOAD_BODY, error_responses
-from geo.ip_location import client_ip
+from history.deletion import delete_submission
+from history.lookups import owned_submission_or_404
 from history.models import Submission
+from history.pipeline import submit_photo
 from history.schemas import SubmissionOut
-from history.services import delete_submission, submit_photo
+from shared.api_schemas import IMAGE_UPLOAD_BODY, error_responses
+from shared.client_address import client_ip
+from shared.uploads import read_image_upload
 from throttling.limits import UPLOAD, limit_api
 
 router = Router(tags=["history"], auth=user_auth)
@@ -47,7 +48,7 @@ class SubmissionPages(PageNumberPagination):
 )  # fmt: skip
 @limit_api(UPLOAD)
 def create_submission(request: HttpRequest):
-    data, filename = read_image_upload(request, "image")
+    data, filename = read_image_upload(request)
     submitted = submit_photo(
         owner=request.auth, data=data, filename=filename, client_address=client_ip(request)
     )
@@ -71,7 +72,7 @@ def list_submissions(request: HttpRequest):
     summary="One of your submissions",
 )
 def get_submission(request: HttpRequest, submission_id: int):
-    return get_object_or_404(Submission.objects.owned_by(request.auth), pk=submission_id)
+    return owned_submission_or_404(request.auth, submission_id)
 
 
 @router.delete(
@@ -80,6 +81,6 @@ def get_submission(request: HttpRequest, submission_id: int):
     summary="Delete one of your submissions and its stored files",
 )
 def remove_submission(request: HttpRequest, submission_id: int):
-    submission = get_object_or_404(Submission.objects.owned_by(request.auth), pk=submission_id)
+    submission = owned_submission_or_404(request.auth, submission_id)
     delete_submission(submission)
     return HttpResponse(status=204)

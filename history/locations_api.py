@@ -13,10 +13,10 @@ from ninja.responses import Status
 from pydantic import WithJsonSchema
 
 from accounts.auth import user_auth
-from classifier.schemas import Error
 from geo.areas import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, InvalidLocationQuery, parse_area
 from geo.schemas import LocationsOut
 from history.locations import MAX_FEATURES, locations_geojson, submissions_of
+from shared.api_schemas import Error
 
 router = Router(tags=["locations"], auth=user_auth)
 

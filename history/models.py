@@ -2,7 +2,7 @@
 classifier said about it.
 
 Reads go through SubmissionQuerySet (`Submission.objects.owned_by(user).newest_first()`);
-the one write path is history.services.submit_photo, which stores the files and the
+the one write path is history.pipeline.submit_photo, which stores the files and the
 row together or not at all.
 """
 

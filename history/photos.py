@@ -1,4 +1,4 @@
-"""What is stored for a photo: a clean copy of it, a thumbnail, and facts about both.
+"""What is stored for a photo: a clean copy of it, and a thumbnail.
 
 The clean copy is the photo turned upright (its EXIF orientation applied to the pixels)
 and saved again with no metadata at all: no EXIF (GPS position, capture time, camera,
@@ -13,6 +13,9 @@ screen. A 12 MP phone photo stored in full is 3-5 MB; at 2048 pixels about a six
 that, which is what S3 stores and the CDN sends every time the page is opened. And a
 JPEG is then decoded at 1/2 or 1/4 scale inside its decoder, so no upload makes the
 worker hold its full-size pixels (classifier/images.py bounds the rest).
+
+Both are made from the pixels the pipeline decoded once (classifier.images.decode_photo,
+in the mode stored_mode() asks for): nothing here opens the upload again.
 """
 
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from classifier.images import content_format, decode_reduced, has_transparency, open_image
+from classifier.images import content_format, has_transparency, to_rgb
 
 THUMBNAIL_LONGEST_SIDE = 320
 
@@ -45,27 +48,23 @@ class CleanCopy:
     height: int
 
 
-def clean_copy(
-    data: bytes, filename: str, *, longest_side: int, max_decode_bytes: int | None
-) -> CleanCopy:
-    """The photo upright, without metadata and with its longest side at most
-    `longest_side`, for a photo classify_photo has validated; ImageRejected (413) when
-    decoding it would take more than max_decode_bytes.
+def stored_mode(opened: Image.Image) -> str:
+    """The mode to decode a validated photo in: RGBA when its stored copy keeps
+    transparency (a PNG or WebP that has some), else RGB."""
+    pillow_format = STORED_FORMATS[content_format(opened)][0]
+    return "RGBA" if pillow_format in WITH_ALPHA and has_transparency(opened) else "RGB"
 
-    Decoded and encoded again (about 85 ms for a 12 MP JPEG in full, measured): Pillow
-    cannot rotate a JPEG without re-encoding it, and re-encoding is also the surest way
-    to leave every metadata segment behind, since only the pixels are written.
+
+def clean_copy(image: Image.Image, validated_format: str, *, longest_side: int) -> CleanCopy:
+    """The decoded photo (upright, in stored_mode) without metadata and with its longest
+    side at most `longest_side`, saved in the format its validated format is stored as.
+
+    Encoded again (about 85 ms for a 12 MP JPEG in full, measured): Pillow cannot rotate
+    a JPEG without re-encoding it, and re-encoding is also the surest way to leave every
+    metadata segment behind, since only the pixels are written.
     """
-    image = open_image(data, filename)
-    pillow_format, content_type, extension, options = STORED_FORMATS[content_format(image)]
-    mode = "RGBA" if pillow_format in WITH_ALPHA and has_transparency(image) else "RGB"
-    # Reduced by a whole factor first (cheap, a tile at a time), then resized exactly.
-    upright = decode_reduced(
-        image,
-        at_least=fitting_size(image.size, longest_side),
-        mode=mode,
-        max_decode_bytes=max_decode_bytes,
-    )
+    pillow_format, content_type, extension, options = STORED_FORMATS[validated_format]
+    upright = image.copy()
     upright.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
     # Pillow carries some metadata from the opened file into the saved one by default
     # (a JPEG's comment, a PNG's colour profile, the EXIF the orientation was read from).
@@ -76,17 +75,11 @@ def clean_copy(
     return CleanCopy(buffer.getvalue(), content_type, extension, *upright.size)
 
 
-def fitting_size(size: tuple[int, int], longest_side: int) -> tuple[int, int]:
-    """`size` scaled to fit a longest_side square (never enlarged): an image stored
-    sideways is turned after it is reduced, so its sides may swap but still fit."""
-    scale = min(1.0, longest_side / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def make_thumbnail(upright_image: Image.Image) -> bytes:
-    """A WebP whose longest side is THUMBNAIL_LONGEST_SIDE, for the history grid."""
-    thumbnail = upright_image.copy()
+def make_thumbnail(image: Image.Image) -> bytes:
+    """A WebP whose longest side is THUMBNAIL_LONGEST_SIDE, for the history grid
+    (transparency on white, as the classifier saw it)."""
+    thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE))
     buffer = BytesIO()
-    thumbnail.save(buffer, format="WEBP", quality=80)
+    to_rgb(thumbnail).save(buffer, format="WEBP", quality=80)
     return buffer.getvalue()

@@ -2,17 +2,17 @@ from datetime import datetime
 
 from ninja import Schema
 
+from classifier.schemas import LabelProbability, ModelInfo
 from history.models import Submission
 
 
-class SpeciesOut(Schema):
-    label: str
-    probability: float
+# The classifier's shapes, under the names /api/v1/submissions has always published.
+class SpeciesOut(LabelProbability):
+    pass
 
 
-class ModelOut(Schema):
-    name: str
-    backend: str
+class ModelOut(ModelInfo):
+    pass
 
 
 class ClassificationOut(Schema):

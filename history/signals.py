@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from history.deletion import delete_submissions
 from history.models import Submission
-from history.services import delete_submissions
 
 
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL)

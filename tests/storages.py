@@ -1,7 +1,7 @@
 """STORAGES settings that put the app's files on a test S3 server, built by the same
-birdai.storage.s3_storage_options the production settings use."""
+shared.storage.s3_storage_options the production settings use."""
 
-from birdai.storage import s3_storage_options
+from shared.storage import s3_storage_options
 
 STATIC_FILES = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
@@ -11,7 +11,7 @@ def s3_storage_setting(s3_server, bucket: str, **options) -> dict:
     s3_storage_options (custom_domain=, cloudfront_key=, ...)."""
     environment = s3_server.django_environment(bucket)
     return {
-        "BACKEND": "birdai.photo_storage.PhotoStorage",
+        "BACKEND": "shared.photo_storage.PhotoStorage",
         "OPTIONS": {
             **s3_storage_options(
                 bucket_name=bucket,

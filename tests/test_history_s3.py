@@ -10,8 +10,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from birdai.storage import IMMUTABLE_CACHE_CONTROL
 from history.models import Submission
+from shared.storage import IMMUTABLE_CACHE_CONTROL
 from tests.storages import s3_storages
 from tests.test_history import bearer, refuse_inserts_into_submissions, submit
 from tooling.photos import reencode, skimage_photo

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 
 from history.models import LocationSource
-from history.services import submit_photo
+from history.pipeline import submit_photo
 from tests.geo.test_exif import manifest_rows, optional_float, photo_full_of_metadata
 from tooling.photos import read_testdata, reencode, skimage_photo
 

@@ -120,7 +120,7 @@ def test_it_switches_uploads_to_s3_when_a_bucket_is_named():
         "s.STORAGES['default']['BACKEND'], s.STORAGES['default']['OPTIONS']['file_overwrite']",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "birdai.photo_storage.PhotoStorage False"
+    assert result.stdout.strip() == "shared.photo_storage.PhotoStorage False"
 
 
 def variables_read_by(path: Path) -> set[str]:

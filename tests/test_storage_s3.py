@@ -1,6 +1,6 @@
 """Uploaded photos on S3, read through a CDN: real SeaweedFS and nginx servers, no mocks.
 
-Each storage here is built from birdai.storage.s3_storage_options, the function
+Each storage here is built from shared.storage.s3_storage_options, the function
 birdai/settings.py builds STORAGES["default"] with, so the options tested are the ones
 that run. nginx stands in for CloudFront (tooling/servers/nginx.py, docs/s3-cloudfront.md).
 """
@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
 
-from birdai.photo_storage import PhotoStorage
-from birdai.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
+from shared.photo_storage import PhotoStorage
+from shared.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
 from tests.storages import s3_storage_setting
 from tests.test_settings import SAFE_PRODUCTION_ENV, load_settings
 from tooling.servers.net import LOOPBACK, http_get

@@ -23,7 +23,8 @@ from bench.upload_memory import (
     app_environment,
     normal_photos,
 )
-from history.photos import CleanCopy, clean_copy
+from classifier.images import content_format, decode_photo, validate_photo
+from history.photos import CleanCopy, clean_copy, stored_mode
 from tooling.photos import enlarged_jpeg, skimage_photo
 
 # Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
@@ -79,7 +80,12 @@ LONGEST_SIDE = 2048
 
 
 def stored(data: bytes, filename: str) -> tuple[CleanCopy, Image.Image]:
-    copy = clean_copy(data, filename, longest_side=LONGEST_SIDE, max_decode_bytes=200 * MB)
+    """The clean copy as the upload pipeline makes it (history/pipeline.py)."""
+    opened = validate_photo(data, filename, max_pixels=50_000_000)
+    image = decode_photo(
+        opened, longest_side=LONGEST_SIDE, mode=stored_mode(opened), max_decode_bytes=200 * MB
+    )
+    copy = clean_copy(image, content_format(opened), longest_side=LONGEST_SIDE)
     return copy, Image.open(BytesIO(copy.data))
 
 

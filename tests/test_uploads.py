@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.test import RequestFactory
 
-from birdai.uploads import LimitedMemoryUploadHandler, read_image_upload
-from classifier.images import ImageRejected
+from shared.errors import ImageRejected
+from shared.uploads import LimitedMemoryUploadHandler, read_image_upload
 
 
 def parse_upload(data: bytes, field: str = "image"):

@@ -19,10 +19,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from django_ratelimit.core import get_usage
 
-from accounts.auth import signed_in_user
-from geo.ip_location import client_ip
+from shared.client_address import client_ip
 from throttling.responses import RateLimited, too_many_requests_page
 
 
@@ -64,6 +64,12 @@ def client_address(request: HttpRequest) -> str:
     """The caller's address as the whole app reads it (TRUSTED_PROXY_COUNT): the
     counters' key, and django-axes' (AXES_CLIENT_IP_CALLABLE)."""
     return client_ip(request) or "unknown"
+
+
+def signed_in_user(request: HttpRequest):
+    """The user the request acts for, or None: settings.THROTTLING_ACCOUNT_CALLABLE
+    (accounts/ knows about tokens and sessions; throttling/ only counts)."""
+    return import_string(settings.THROTTLING_ACCOUNT_CALLABLE)(request)
 
 
 def counted_as(limit: Limit, request: HttpRequest) -> tuple[str, str] | None:

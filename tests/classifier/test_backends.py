@@ -15,11 +15,11 @@ from classifier.backends import (
     LOGIT_TOLERANCE,
     MODEL_NAME_KEY,
     NUM_CLASSES_KEY,
-    ModelUnavailable,
     OnnxBackend,
     write_atomically,
 )
 from classifier.images import decode_image, to_model_input
+from shared.errors import ModelUnavailable
 from tooling.photos import SKIMAGE_DATA, skimage_photo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

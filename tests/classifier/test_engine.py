@@ -11,13 +11,13 @@ from classifier import engine
 from classifier.engine import (
     Classifier,
     ModelInfo,
-    ModelUnavailable,
     build_classifier,
     get_classifier,
     prediction_from_logits,
     warm,
 )
 from classifier.labels import LabelSet
+from shared.errors import ModelUnavailable
 
 MODEL = ModelInfo(name="test-model", backend="onnx")
 # Seven classes, three of them birds, with probabilities that are easy to add up.

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from classifier.images import ImageRejected, decode_image, to_model_input, to_rgb
+from classifier.images import decode_image, to_model_input, to_rgb
+from shared.errors import ImageRejected
 from tooling import photos
 from tooling.photos import (
     bird_jpeg,

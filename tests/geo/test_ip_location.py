@@ -10,8 +10,9 @@ from netaddr import IPSet
 
 from accounts.models import ApiToken
 from geo import ip_location
-from geo.ip_location import client_ip, ip_position
+from geo.ip_location import ip_position
 from history.models import LocationSource, Submission
+from shared.client_address import client_ip
 from tests.geo.test_exif import photo_full_of_metadata
 from tooling.photos import skimage_photo
 
@@ -99,7 +100,7 @@ def test_a_photo_without_gps_gets_the_uploaders_city(client, city_database, sett
 
 @pytest.mark.django_db
 def test_gps_data_wins_over_the_ip_address(city_database, settings, tmp_path):
-    from history.services import submit_photo
+    from history.pipeline import submit_photo
 
     settings.MEDIA_ROOT = tmp_path / "media"
     user = get_user_model().objects.create_user("alice")

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from geo.models import Place
 from geo.places import describe_position, nearest_place
-from history.services import submit_photo
+from history.pipeline import submit_photo
 from tests.geo.test_exif import photo_full_of_metadata
 
 pytestmark = pytest.mark.django_db

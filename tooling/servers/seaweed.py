@@ -18,7 +18,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from birdai.bucket_policy import read_objects_policy
+from shared.bucket_policy import read_objects_policy
 from tooling.servers.net import LOOPBACK, free_ports, http_get
 from tooling.servers.process import ServerProcess, ServerStartError
 

@@ -54,7 +54,7 @@
       return;
     }
     if (file.size > maxBytes) {
-      // Worded like the server's 413 message (birdai/uploads.py): "1.5 MB", "20 MB".
+      // Worded like the server's 413 message (shared/uploads.py): "1.5 MB", "20 MB".
       const maxMegabytes = Number((maxBytes / 1048576).toPrecision(6));
       showError(`The file is larger than the ${maxMegabytes} MB limit.`);
       return;

@@ -2,7 +2,7 @@
 and submissions whose files are gone, and (with --delete) removes them.
 
 They appear when a step fails half-way and its undo fails too, e.g. the storage goes
-down between storing a photo and deleting it again (history/services.py). A dry run
+down between storing a photo and deleting it again (history/pipeline.py). A dry run
 is the default: it lists what it would remove, and changes nothing.
 """
 
@@ -12,8 +12,9 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from history.deletion import delete_submissions
+from history.files import KEY_PREFIX
 from history.models import Submission
-from history.services import KEY_PREFIX, delete_submissions
 
 
 def stored_keys(storage, folder: str) -> list[str]:

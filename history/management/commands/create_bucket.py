@@ -5,7 +5,7 @@ For the compose stack and other setups without CloudFront. On AWS the bucket is 
 once by hand or by Terraform, with the Origin Access Control policy of docs/aws/: do
 not run --readable-from there, as it replaces the bucket's whole policy, and would cut
 CloudFront off. The bucket stays private. With --readable-from, unsigned GETs of its
-objects are let in from that one address, the CDN's (birdai/bucket_policy.py).
+objects are let in from that one address, the CDN's (shared/bucket_policy.py).
 
 Safe to run again, or twice at once: an existing bucket is kept (with --readable-from,
 its policy is written again).
@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from storages.backends.s3 import S3Storage
 
-from birdai.bucket_policy import read_objects_policy
+from shared.bucket_policy import read_objects_policy
 
 
 class Command(BaseCommand):

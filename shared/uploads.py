@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
-from classifier.images import ImageRejected
+from shared.errors import ImageRejected
 
 IMAGE_FIELD = "image"  # the one file field any bird.ai form or API endpoint reads
 
@@ -53,6 +53,11 @@ class LimitedMemoryUploadHandler(FileUploadHandler):
             charset=self.charset,
             content_type_extra=self.content_type_extra,
         )
+
+
+def upload_form_context() -> dict:
+    """What the upload form (classifier/upload_form.html) tells the user before sending."""
+    return {"max_upload_bytes": settings.MAX_UPLOAD_BYTES}
 
 
 def read_image_upload(request: HttpRequest, field_name: str = IMAGE_FIELD) -> tuple[bytes, str]:

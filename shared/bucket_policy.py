@@ -4,7 +4,7 @@ On AWS the bucket trusts one CloudFront distribution (Origin Access Control; the
 policy is in docs/aws/). Where no CloudFront exists, in the compose stack and the
 tests, the bucket trusts the one address the nginx CDN connects from instead:
 SeaweedFS checks aws:SourceIp against the TCP peer, not X-Forwarded-For. Used by
-`manage.py create_bucket` and the tests' S3 server (tests/servers/seaweed.py).
+`manage.py create_bucket` and the tests' S3 server (tooling/servers/seaweed.py).
 """
 
 import json

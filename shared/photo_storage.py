@@ -9,7 +9,7 @@ resource ends in a wildcard: one signature for `submissions/<user id>/*` covers 
 that user's photos, and an expiry rounded up to the hour keeps every link the same for
 an hour, so browsers and CloudFront keep their copies.
 
-Settings name this class in STORAGES (birdai/settings.py); birdai/storage.py builds its
+Settings name this class in STORAGES (birdai/settings.py); shared/storage.py builds its
 options. Without a CloudFront key it behaves exactly like S3Storage.
 """
 
