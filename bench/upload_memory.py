@@ -7,7 +7,7 @@ as in production) once both workers have answered a few normal photos through bo
 endpoints; the figure is the worker's peak resident memory (VmHWM) over its peak after
 that warm-up. Target: 300 MB, so two workers and the system fit a 1 GiB instance.
 
-tests/test_upload_memory.py asserts the target for each file; `python -m bench --only
+tests/stack/test_upload_memory.py asserts the target for each file; `python -m bench --only
 upload_memory` prints the worst one per endpoint.
 """
 

@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client, override_settings
 
@@ -110,3 +111,23 @@ def csrf_headers(client: Client) -> dict[str, str]:
     csrftoken cookie that a page with a form sets."""
     client.get("/history/upload/")
     return {"X-CSRFToken": client.cookies["csrftoken"].value}
+
+
+# --- users: two who own photos, and a member of staff ---------------------------------
+# A test module that needs its users made another way defines its own fixture of the
+# same name, which takes precedence in that module.
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user("alice")
+
+
+@pytest.fixture
+def bob():
+    return get_user_model().objects.create_user("bob")
+
+
+@pytest.fixture
+def staff():
+    return get_user_model().objects.create_user("sam", is_staff=True)

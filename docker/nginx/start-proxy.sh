@@ -7,7 +7,7 @@
 #
 # Only PROXY_ names are filled in, so nginx's own $variables stay as they are. The
 # tests fill the same template in Python (tooling/servers/nginx.py, fill_template);
-# tests/test_container_files.py checks that both give the same file.
+# tests/stack/test_container_files.py checks that both give the same file.
 set -eu
 template=${1:-/etc/nginx/proxy.conf.template}
 config=${2:-/tmp/proxy.conf}

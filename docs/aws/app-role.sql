@@ -4,7 +4,7 @@
 -- every `migrate`. The app connects as birdai_app, which may read and write rows and
 -- nothing else: no creating, altering or dropping tables, no other database, no roles.
 -- A bug or an injected query in the app can then not drop a table or read another
--- database. tests/test_deploy_docs.py runs this file against a real PostgreSQL.
+-- database. tests/stack/test_deploy_docs.py runs this file against a real PostgreSQL.
 --
 -- Replace APP-PASSWORD before running it (the guide does, with sed).
 

@@ -1,0 +1,1 @@
+"""Tests of geo/: EXIF reading, places, IP positions, the map page."""

@@ -319,7 +319,8 @@ def test_not_an_image_gives_empty_metadata():
 
 def photo_full_of_metadata(format: str, orientation: int = 1) -> bytes:
     """A 60x40 photo, red on the left half, with GPS, camera, comment, XMP and ICC data
-    (tests/test_privacy.py checks none of it is stored; tests/geo reads its position)."""
+    (tests/history/test_stored_copies_keep_no_metadata.py checks none of it is stored;
+    tests/geo reads its position)."""
     image = Image.new("RGB", (60, 40), "blue")
     image.paste("red", (0, 0, 30, 40))
     exif = make_exif(gps={GPS[name]: value for name, value in SYDNEY.items()}, Model="Spy 3000")

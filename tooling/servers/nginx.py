@@ -43,7 +43,7 @@ http {{
 PROXY_TEMPLATE = Path(__file__).resolve().parents[2] / "docker" / "nginx" / "proxy.conf.template"
 
 # The proxy's settings and their defaults, from the file the AWS guide copies
-# (docker-compose.yml has the same defaults: tests/test_container_files.py checks).
+# (docker-compose.yml has the same defaults: tests/stack/test_container_files.py checks).
 PROXY_DEFAULTS = PROXY_TEMPLATE.parent / "proxy.env"
 
 

@@ -1,5 +1,5 @@
 """Per-user history on real S3 (SeaweedFS) behind a CDN (nginx standing in for
-CloudFront with Origin Access Control), as in production. tests/test_history.py
+CloudFront with Origin Access Control), as in production. tests/history/test_submissions.py
 covers the same pipeline on local storage, and the API and pages in detail."""
 
 import io
@@ -12,8 +12,8 @@ from PIL import Image
 
 from history.models import Submission
 from shared.storage import IMMUTABLE_CACHE_CONTROL
+from tests.history.test_submissions import bearer, refuse_inserts_into_submissions, submit
 from tests.storages import s3_storages
-from tests.test_history import bearer, refuse_inserts_into_submissions, submit
 from tooling.photos import reencode, skimage_photo
 from tooling.servers.net import http_get
 

@@ -1,6 +1,6 @@
 """The upload page at / in a real browser: the JavaScript in classifier/upload.js.
 
-tests/test_upload_page.py checks the HTML; these tests check that the script works:
+tests/classifier/test_classify_page.py checks the HTML; these tests check that the script works:
 uploading without leaving the page, drag and drop, the progress bar, and the errors.
 At the end, every page is opened under the site's Content-Security-Policy, and the
 browser's console must report no violation. They drive headless Chromium with Selenium
@@ -229,7 +229,8 @@ def test_a_file_over_the_limit_is_refused_before_sending(
 
 
 def sign_in(browser, live_server, client, django_user_model) -> None:
-    """Signs a new user in (the log-in form itself is tested in tests/test_accounts.py)."""
+    """Signs a new user in (the log-in form itself is tested in
+    tests/accounts/test_sign_up_log_in_and_tokens.py)."""
     user = django_user_model.objects.create_user("birder", password="unused-in-this-test")
     sign_in_as(browser, live_server, client, user)
 

@@ -104,7 +104,7 @@ def fuzzed_server(onnx_model, tmp_path_factory):
         "CLASSIFIER_ONNX_PATH": str(onnx_model),
         "DEBUG": "false",
         # Thousands of requests from one account in a minute: the fuzzer checks what the
-        # API answers, not its rate limits (tests/test_throttling.py does), so they must
+        # API answers, not its rate limits (tests/throttling/test_limits.py does), so they must
         # not turn the later tests' answers into 429s.
         "CLASSIFY_RATE_PER_ACCOUNT": "1000000/m",
         "CLASSIFY_RATE_PER_ADDRESS": "1000000/m",

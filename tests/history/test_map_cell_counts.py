@@ -27,7 +27,7 @@ from history.deletion import delete_submission, delete_submissions
 from history.models import Submission
 from history.pipeline import submit_photo
 from tests.geo.test_exif import GPS, dms, jpeg_with_exif, make_exif
-from tests.geo.test_locations_api import EUROPE, LONDON, PARIS, around, get, seed, seeded
+from tests.history.test_locations_api import EUROPE, LONDON, PARIS, around, get, seed, seeded
 
 pytestmark = pytest.mark.django_db
 

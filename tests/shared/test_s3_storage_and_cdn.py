@@ -23,12 +23,12 @@ from storages.backends.s3 import S3Storage
 
 from shared.photo_storage import PhotoStorage
 from shared.storage import IMMUTABLE_CACHE_CONTROL, s3_storage_options
+from tests.birdai.test_settings_from_environment import SAFE_PRODUCTION_ENV, load_settings
 from tests.storages import s3_storage_setting
-from tests.test_settings import SAFE_PRODUCTION_ENV, load_settings
 from tooling.servers.net import LOOPBACK, http_get
 from tooling.servers.nginx import CDN_SOURCE_ADDRESS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEY_PAIR_ID = "K2JCJMDEHXQW5F"  # what a CloudFront public key's ID looks like
 
 

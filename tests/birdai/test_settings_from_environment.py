@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAFE_PRODUCTION_ENV = {
     "BIRDAI_PRODUCTION": "true",
     "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",

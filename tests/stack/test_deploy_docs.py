@@ -1,7 +1,7 @@
 """The AWS deployment guide (docs/deploy-aws.md) and its files in docs/aws/ say only what
 the app does: the policies are IAM policy documents, production settings pass Django's
 deployment checks, and every variable, command, URL path and file the guide names exists.
-What each policy allows is checked in tests/test_storage_s3.py."""
+What each policy allows is checked in tests/shared/test_s3_storage_and_cdn.py."""
 
 import json
 import os
@@ -20,7 +20,7 @@ from django.urls import Resolver404, resolve
 
 from tooling.servers.net import LOOPBACK
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "deploy-aws.md"
 AWS_DIR = ROOT / "docs" / "aws"
 UNIT = AWS_DIR / "birdai.service"
@@ -35,7 +35,8 @@ MACHINE_VARIABLES = {"GDAL_LIBRARY_PATH", "GEOS_LIBRARY_PATH"}
 
 
 def documented_variables() -> set[str]:
-    """Every variable the app reads: tests/test_settings.py keeps .env.example complete."""
+    """Every variable the app reads: tests/birdai/test_settings_from_environment.py keeps
+    .env.example complete."""
     return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
 
 
@@ -186,9 +187,10 @@ def published_ports(text: str) -> list[str]:
 
 
 def test_no_documented_deployment_lets_clients_reach_gunicorn():
-    """Issue #12: two slow clients stop gunicorn's sync workers (tests/test_proxy_floods.py).
-    The app's container publishes nothing; only nginx's does, and it forwards to the
-    app by its name on a private network. (docker-compose.yml: test_container_files.py.)"""
+    """Issue #12: two slow clients stop gunicorn's sync workers
+    (tests/stack/test_proxy_floods.py). The app's container publishes nothing; only
+    nginx's does, and it forwards to the app by its name on a private network.
+    (docker-compose.yml: tests/stack/test_container_files.py.)"""
     app = exec_start(UNIT)
     assert published_ports(app) == []
     assert "--network birdai" in app

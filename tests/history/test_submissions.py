@@ -1,12 +1,11 @@
 """Per-user history with files on local storage (the embedded default): the upload
-pipeline, the API and the pages. tests/test_history_s3.py runs it against real S3."""
+pipeline, the API and the pages. tests/history/test_submissions_on_s3.py runs it against real S3."""
 
 import io
 import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image
@@ -23,16 +22,6 @@ pytestmark = pytest.mark.django_db
 def media_root(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="unused-here-1")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="unused-here-2")
 
 
 def bearer(user) -> dict[str, str]:

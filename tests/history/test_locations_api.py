@@ -13,7 +13,7 @@ from geo.areas import Box
 from geo.clusters import grid_size
 from history.locations import MAX_FEATURES
 from history.models import LocationSource, Submission
-from tests.test_history import bearer
+from tests.history.test_submissions import bearer
 
 pytestmark = pytest.mark.django_db
 

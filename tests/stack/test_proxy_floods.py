@@ -4,7 +4,7 @@ over loopback with raw sockets.
 
 gunicorn's sync workers give each connection a whole worker, so two clients sending
 their headers a line a second stop the app: that is why no documented deployment lets
-clients reach gunicorn (tests/test_deploy_docs.py, tests/test_container_files.py).
+clients reach gunicorn (tests/stack/test_deploy_docs.py, tests/stack/test_container_files.py).
 nginx reads every request itself, but its old configuration (512 connections per
 worker, 60 s to send the headers) fell to 1,100 half-open connections from one address
 (each sent the start of a request, then nothing). Each

@@ -14,7 +14,7 @@ import pytest
 
 from tooling.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 LONG_RUNNING = {"web", "proxy", "db", "s3", "cdn"}

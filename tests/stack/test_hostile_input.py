@@ -19,7 +19,6 @@ import struct
 import zlib
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -32,11 +31,6 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ["/api/v1/classify", "/api/v1/submissions"]
 BOUNDARY = "hostile-input-boundary"
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="unused-here-1")
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Tests of throttling/: the limits per account and per address."""
