@@ -36,7 +36,8 @@ LatLon = Annotated[str, WithJsonSchema({"type": "string", "format": "lat-lon"})]
     description=(
         "A GeoJSON FeatureCollection of your photos that have a location, each a Point "
         "`[longitude, latitude]` with the photo's id, top_species, is_bird, created_at, "
-        "taken_at and thumbnail_url.\n\n"
+        "taken_at, thumbnail_url and owner (the username: one's own, or anyone's for "
+        "staff with all=true).\n\n"
         "Ask for a box, `bbox=minLon,minLat,maxLon,maxLat` (newest first), or a circle, "
         f"`near=lat,lon&radius_km=R` (R defaults to {DEFAULT_RADIUS_KM:g}, at most "
         f"{MAX_RADIUS_KM:g}; nearest first). Exactly one of bbox or near is required.\n\n"
