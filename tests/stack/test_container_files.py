@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,24 @@ def dockerfile_stages() -> list[tuple[str, str]]:
     text = DOCKERFILE.read_text()
     parts = re.split(r"^(FROM .*)$", text, flags=re.MULTILINE)
     return list(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def app_packages() -> list[str]:
+    """The app's packages, as import-linter's contracts name them (pyproject.toml): the
+    ones that may not import the tests, the benchmarks or the tooling."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    app = next(c for c in contracts if c.get("forbidden_modules") == ["tests", "bench", "tooling"])
+    return app["source_modules"]
+
+
+@pytest.mark.parametrize("stage", ["export", "runtime"])
+def test_every_app_package_is_copied_into_the_image(stage):
+    """A new package the app imports must reach the image too (shared/ once did not,
+    and the image's export step failed with ModuleNotFoundError)."""
+    text = next(body for line, body in dockerfile_stages() if line.endswith(f" AS {stage}"))
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", text, re.MULTILINE))
+    assert set(app_packages()) <= copied, sorted(set(app_packages()) - copied)
 
 
 def test_runtime_stage_is_slim_non_root_and_healthchecked():
