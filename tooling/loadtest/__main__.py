@@ -206,7 +206,12 @@ def run_capacity(test, options, servers) -> list[str]:
 
 def run_soak(test, options, servers) -> list[str]:
     from tooling.loadtest.runner import users_for_rate
-    from tooling.loadtest.soak import MemoryWatch, rate_from_capacity, soak_checks
+    from tooling.loadtest.soak import (
+        MemoryWatch,
+        baseline_seconds,
+        rate_from_capacity,
+        soak_checks,
+    )
 
     rate = options.rate or rate_from_capacity(options.capacity, options.fraction)
     users, pace = users_for_rate(rate, options.pace)
@@ -223,7 +228,13 @@ def run_soak(test, options, servers) -> list[str]:
     checks = soak_checks(test.samples, memory.readings, test.elapsed)
     test.write_json(
         "soak.json",
-        {"rate": rate, "users": users, "checks": checks, "rss_readings": memory.readings},
+        {
+            "rate": rate,
+            "users": users,
+            "minute_one_seconds": baseline_seconds(test.elapsed),
+            "checks": checks,
+            "rss_readings": memory.readings,
+        },
     )
     for check in checks:
         print(("ok      " if check["passed"] else "FAILED  ") + json.dumps(check))

@@ -14,3 +14,4 @@ LOGIN_PAGE = "/account/login/"
 CLASSIFY_ENDPOINTS = {f"POST {CLASSIFY}"}
 # A user reading their history: the list, one submission, the page.
 HISTORY_READ_ENDPOINTS = {f"GET {SUBMISSIONS}", f"GET {SUBMISSION}", f"GET {HISTORY_PAGE}"}
+SIGN_IN_ENDPOINTS = {f"GET {LOGIN_PAGE}", f"POST {LOGIN_PAGE}"}

@@ -123,24 +123,30 @@ class AnonymousVisitor(Visitor):
 class SignedInUser(Visitor):
     """Keeps photos in a history: uploads, lists them, opens one, looks at the map.
 
-    Signs in through the log-in page when its credentials have a password (the
-    /history/ page needs the session); the API calls send the API token, which the
-    app checks before any session.
+    The first `sessions` users sign in through the log-in page (the /history/ page
+    needs a session); the API calls send the API token, which the app checks before
+    any session.
     """
 
     weight = 2
     # Set by the runner before the run: every user takes the next credentials in turn.
     credentials: list[Credentials] = []
+    # Only the first few users sign in through the log-in page (and so also open the
+    # /history/ page; the others list their history through the API instead). Each
+    # log-in costs the server a password hash, and the app allows 300 log-ins an hour
+    # from one address (LOGIN_RATE_PER_ADDRESS): 10 a run leaves room for 30 runs.
+    sessions = 10
     _next_credentials = itertools.count()
 
     def on_start(self) -> None:
         if not self.credentials:
             raise RuntimeError("SignedInUser.credentials is empty: make users first")
-        index = next(self._next_credentials) % len(self.credentials)
-        self.me = self.credentials[index]
+        number = next(self._next_credentials)
+        self.me = self.credentials[number % len(self.credentials)]
         self.auth = {"Authorization": f"Bearer {self.me.token}"}
         self.submission_ids: list[int] = []
-        self.signed_in = bool(self.me.password) and self.sign_in()
+        wants_session = number < self.sessions and bool(self.me.password)
+        self.signed_in = wants_session and self.sign_in()
 
     def sign_in(self) -> bool:
         login = LOGIN_PAGE
@@ -199,7 +205,7 @@ class SignedInUser(Visitor):
     @task(2)
     def history_page(self) -> None:
         if not self.signed_in:
-            return self.history_list()  # token-only credentials: no session for pages
+            return self.history_list()  # no session for pages: the API instead
         with self.client.get(
             HISTORY_PAGE, name=HISTORY_PAGE, allow_redirects=False, catch_response=True
         ) as response:
