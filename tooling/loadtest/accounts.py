@@ -38,8 +38,10 @@ def read_credentials(path: Path) -> list[Credentials]:
 
 
 def write_credentials(path: Path, credentials: list[Credentials]) -> None:
-    path.write_text(json.dumps([asdict(entry) for entry in credentials], indent=1) + "\n")
-    path.chmod(0o600)  # passwords and tokens
+    # Passwords and tokens: readable by their owner only, from the first byte on.
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(json.dumps([asdict(entry) for entry in credentials], indent=1) + "\n")
 
 
 # manage.py, as run_python runs it: this Python, in the project folder.
