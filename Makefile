@@ -1,5 +1,5 @@
 # Shortcuts; the scripts under scripts/ do the work and can be run directly.
-.PHONY: run test bench lint container-test
+.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci
 
 run:
 	scripts/run
@@ -18,3 +18,29 @@ bench:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# --- Load test (scripts/loadtest; README "Load test") -----------------------------------
+# Against a stack that is already running:  scripts/stack up --app-servers 2
+# Its users (made once), its capacity (a step load, a few minutes), then the soak:
+# 5 minutes at 70 % of that capacity, or at RATE requests/s (make soak RATE=40).
+# Exit code 1 when a soak check fails: zero failed requests, p95 of classify and of
+# history reads within 1.5x minute one, RSS of every app server within +15 %.
+LOADTEST_DIR ?= var/loadtest
+SOAK_SECONDS ?= 300
+
+# New users every time (a few seconds): the stack's database may be a new one.
+loadtest-users:
+	scripts/loadtest users --stack --count 60 --out $(LOADTEST_DIR)/users.json
+
+capacity: loadtest-users
+	scripts/loadtest capacity --from-stack --tokens $(LOADTEST_DIR)/users.json \
+		--report $(LOADTEST_DIR)/capacity
+
+soak: loadtest-users
+	scripts/loadtest soak --from-stack --tokens $(LOADTEST_DIR)/users.json \
+		--duration $(SOAK_SECONDS) --report $(LOADTEST_DIR)/soak \
+		$(if $(RATE),--rate $(RATE),--capacity $(LOADTEST_DIR)/capacity/capacity.json)
+
+# CI's version: one minute (its "minute one" is the first 15 s).
+soak-ci:
+	$(MAKE) soak SOAK_SECONDS=60
