@@ -38,6 +38,9 @@ def server_environment(
         "DEBUG": "false",
         "CLASSIFIER_BACKEND": "onnx",
         "CLASSIFIER_ONNX_PATH": str(onnx_model),
+        # The benchmark sends one photo many times and measures the model: a prediction
+        # kept by the photo's SHA-256 would answer all but the first (prediction_cache.py).
+        "CLASSIFIER_CACHE_SECONDS": "0",
         "GUNICORN_WORKERS": str(WORKERS),
         "GUNICORN_THREADS": "1",
         "GUNICORN_LOGLEVEL": "warning",

@@ -35,7 +35,7 @@ ERRORS_BY_STATUS = {
     503: ("unavailable", "The service is unavailable; try again shortly."),
 }
 # Headers of the original answer that still say something true about the JSON one.
-# Vary and Cache-Control too: PrivateResponseMiddleware, outside this one, marks an
+# Vary and Cache-Control too: CacheControlMiddleware, outside this one, marks an
 # answer that depended on the session private by its Vary: Cookie.
 KEPT_HEADERS = ("Allow", "Retry-After", "Vary", "Cache-Control")
 

@@ -1,15 +1,12 @@
-"""Two response headers that protect users: what a page may load, and who may keep a copy.
+"""Content-Security-Policy, the response header that says what a page may load.
 
-Content-Security-Policy: pages run only this site's own script files and styles (no
+Pages run only this site's own script files and styles (no
 inline code), so text a user typed can never run as code even if a template forgot to
 escape it. The policy is CONTENT_SECURITY_POLICY in birdai/settings.py (django-csp);
 the middleware here adds the two other hosts a page shows images from, which depend on
 settings: the photos' host (S3 or the CDN) and the map's tile server.
 
-Cache-Control: private, no-store on every answer that depends on who asks (history,
-the map, the account, the API's own data): a cache shared by several people (a proxy,
-a CDN) must never hand one user's page or GPS positions to another, nor keep them on
-disk. Pages that are the same for everyone stay cacheable.
+(Who may keep a copy of an answer, Cache-Control, is birdai/cache_headers.py.)
 """
 
 import weakref
@@ -19,9 +16,6 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import has_vary_header, patch_cache_control
-
-# --- Content-Security-Policy ----------------------------------------------------------
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -75,30 +69,3 @@ def origin_of(url: str) -> str | None:
     if not (parts.scheme and parts.netloc):
         return None  # a path on this site: 'self' covers it
     return f"{parts.scheme}://{parts.netloc}"
-
-
-# --- Cache-Control: private -----------------------------------------------------------
-
-
-class PrivateResponseMiddleware:
-    """Marks answers that depend on who asks `Cache-Control: private, no-store`.
-
-    Who asks is known from two things only: the session cookie and the API's
-    `Authorization` header. Django adds `Vary: Cookie` to every response that read the
-    session (the signed-in user, a message, a CSRF token), so that header tells which
-    answers used it. This middleware therefore sits before SessionMiddleware in
-    MIDDLEWARE: its code after the view runs after SessionMiddleware has added Vary.
-
-    Photos under /media/ are not marked: their keys are long random names that work
-    like S3's signed links, the same bytes for whoever holds the link, and the stored
-    copies carry no metadata (no GPS). With S3 the CDN caches them the same way.
-    """
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if has_vary_header(response, "Cookie") or "HTTP_AUTHORIZATION" in request.META:
-            patch_cache_control(response, private=True, no_store=True)
-        return response

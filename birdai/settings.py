@@ -6,6 +6,7 @@ safe on a developer's laptop into start-up errors. Every variable is documented 
 .env.example.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,16 +59,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Load balancers' probes, answered whatever their Host (birdai/health.py): first,
-    # before anything checks the Host against ALLOWED_HOSTS.
+    # X-Served-By: this app server's name (APP_SERVER_NAME), on every answer.
+    "birdai.served_by.ServedByMiddleware",
+    # Load balancers' probes, answered whatever their Host (birdai/health.py): before
+    # anything checks the Host against ALLOWED_HOSTS.
     "birdai.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Content-Security-Policy, and Cache-Control: private, no-store on per-user answers
-    # (birdai/security_headers.py). After WhiteNoise: static files are the same for
-    # everyone. Before SessionMiddleware: it must see the Vary: Cookie that one adds.
+    # Content-Security-Policy (birdai/security_headers.py).
     "birdai.security_headers.ContentSecurityPolicyMiddleware",
-    "birdai.security_headers.PrivateResponseMiddleware",
+    # Cache-Control on every answer: public for pages the same for everyone, private,
+    # no-store for per-user ones (birdai/cache_headers.py). After WhiteNoise: static
+    # files are the same for everyone. Before SessionMiddleware and CsrfViewMiddleware:
+    # it must see the Vary: Cookie and the cookies they add.
+    "birdai.cache_headers.CacheControlMiddleware",
     # apitruth (issue 12): every error under /api/ in the API's JSON shape
     "birdai.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,19 +151,44 @@ UPLOAD_RATE_PER_ACCOUNT = env_rate("UPLOAD_RATE_PER_ACCOUNT", "60/m")
 REDIS_URL = env_str("REDIS_URL")
 
 
-def redis_throttle_cache(url: str) -> dict:
+def redis_cache(url: str, *, backend: str, key_prefix: str, **options) -> dict:
+    """A cache in the Redis server at `url`, through django-redis rather than Django's
+    own RedisCache: only django-redis can fail open (IGNORE_EXCEPTIONS). Redis down or
+    slow is then a cache miss, and it is logged (DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS
+    below), never a 500: every request would fail otherwise, though the database holds
+    everything that matters."""
     return {
-        "BACKEND": "throttling.redis_cache.CountingRedisCache",
+        "BACKEND": backend,
         "LOCATION": url,
-        "KEY_PREFIX": "birdai-throttle",
+        "KEY_PREFIX": key_prefix,
         "OPTIONS": {
+            # Redis answers in well under a millisecond on the same network; a second
+            # bounds how long a request waits on one that has stopped answering.
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
-            # Redis down: requests go on unthrottled (and it is logged) rather than
-            # every request failing; RATELIMIT_FAIL_OPEN below says the same.
             "IGNORE_EXCEPTIONS": True,
+            **options,
         },
     }
+
+
+def redis_throttle_cache(url: str) -> dict:
+    # Redis down: requests go on unthrottled (and it is logged) rather than every
+    # request failing; RATELIMIT_FAIL_OPEN below says the same.
+    return redis_cache(
+        url, backend="throttling.redis_cache.CountingRedisCache", key_prefix="birdai-throttle"
+    )
+
+
+def redis_shared_cache(url: str) -> dict:
+    # Values are stored as JSON, not Python's pickle (django-redis' default): readable
+    # with redis-cli, and an app server never unpickles what another program wrote.
+    return redis_cache(
+        url,
+        backend="django_redis.cache.RedisCache",
+        key_prefix="birdai",
+        SERIALIZER="django_redis.serializers.json.JSONSerializer",
+    )
 
 
 if REDIS_URL:
@@ -171,8 +201,29 @@ else:
         # counters are deleted first (file_cache.py). Busier sites use Redis.
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
+
+# --- Shared cache and sessions (issue #14: stateless app servers) -----------------
+# The `default` cache holds what app servers may share but need not keep: classifier
+# results by the photo's SHA-256 (classifier/prediction_cache.py) and, with Redis, the
+# sessions' cached copies. With REDIS_URL it is that Redis server, so a photo classified
+# on one app server is not classified again on another. Without it, each process keeps
+# its own in memory (LocMemCache): the embedded default runs no server, and nothing in
+# this cache must be shared to be right, a miss only costs a model run. (The file cache
+# would share it between the workers of one machine, at a file read per lookup.)
+if REDIS_URL:
+    default_cache = redis_shared_cache(REDIS_URL)
+    # A session is written to the database and to Redis, and read from Redis: every app
+    # server sees a log-in made on any other, and a restarted (emptied) Redis only costs
+    # one database read per session. Not the pure cache engine: a Redis restart would
+    # sign everyone out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    # Sessions stay in the database alone (Django's default): a per-process cache of
+    # them would let a worker that never saw a log-out keep the user signed in.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": default_cache,
     "throttle": throttle_cache,
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -349,6 +400,11 @@ CLASSIFIER_ONNX_PATH = Path(
 CLASSIFIER_MODEL_NAME = env_str("CLASSIFIER_MODEL_NAME", "efficientnet-lite0-imagenet")
 # Calibrated on real photos: docs/classifier.md, "The bird threshold".
 CLASSIFIER_BIRD_THRESHOLD = env_float("CLASSIFIER_BIRD_THRESHOLD", 0.32, minimum=0.0, maximum=1.0)
+# How long a prediction is kept in the shared cache by the photo's SHA-256, so the same
+# bytes are not classified again on any app server (classifier/prediction_cache.py). A
+# day: retries and repeats come within minutes, and it bounds the cache's memory (about
+# 0.6 KB a photo) to one day's distinct photos. 0: never kept (benchmarks of the model).
+CLASSIFIER_CACHE_SECONDS = env_int("CLASSIFIER_CACHE_SECONDS", 24 * 60 * 60, minimum=0)
 
 # --- Map (geo/) ---------------------------------------------------------------------
 # The map's background tiles ({z}/{x}/{y} template). The points show without them.
@@ -383,6 +439,15 @@ GEOIP_PATH = env_str("GEOIP_PATH")
 # How many proxies (load balancer, CDN) stand in front of the app servers: the client's
 # address is then read from X-Forwarded-For, which only those proxies can be trusted on.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# This app server's name, sent as `X-Served-By: <name>` on every answer
+# (birdai/served_by.py), so a load test or a student can see which of several app
+# servers answered. Empty (the default): no header. Letters, digits and . _ : - only.
+APP_SERVER_NAME = env_str("APP_SERVER_NAME")
+if APP_SERVER_NAME and not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", APP_SERVER_NAME):
+    raise ImproperlyConfigured(
+        f"APP_SERVER_NAME={APP_SERVER_NAME!r} is not usable: up to 64 letters, digits, "
+        "'.', '_', ':' or '-'."
+    )
 
 # --- Internationalisation -------------------------------------------------------------
 

@@ -53,6 +53,18 @@ class Prediction:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> "Prediction":
+        """The Prediction that as_dict() gave `fields` (as read back from JSON)."""
+        return cls(
+            is_bird=fields["is_bird"],
+            bird_probability=fields["bird_probability"],
+            species=[LabelProbability(**species) for species in fields["species"]],
+            top_class=LabelProbability(**fields["top_class"]),
+            model=ModelInfo(**fields["model"]),
+            elapsed_ms=fields["elapsed_ms"],
+        )
+
 
 def prediction_from_logits(
     logits: np.ndarray,

@@ -4,7 +4,7 @@
       find_earlier          the same bytes sent before? that submission, nothing new
       validate_photo        a format we take, under an honest name, not too many pixels
       decode_photo          the pixels, upright, decoded once for every step below
-      classify_image        what the model sees in it
+      classify_image        what the model sees in it (or saw before: by SHA-256)
       read_what_it_reveals  GPS position (or the address's city), place, clock, camera
       clean_copy            upright, at most 2048 pixels, without any metadata
       make_thumbnail        for the history grid
@@ -49,7 +49,7 @@ def submit_photo(
         mode=stored_mode(opened),
         max_decode_bytes=settings.MAX_DECODE_BYTES,
     )
-    prediction = classify_image(image)
+    prediction = classify_image(image, sha256=sha256)
     revealed = read_what_it_reveals(data, opened, client_address)
     copy = clean_copy(
         image, content_format(opened), longest_side=settings.STORED_PHOTO_LONGEST_SIDE

@@ -95,6 +95,16 @@ def no_throttle_counts():
     AxesProxyHandler.get_implementation(force=True)
 
 
+@pytest.fixture(autouse=True)
+def no_shared_cache_entries():
+    """Empties the default cache (predictions kept by SHA-256, cached sessions), so that
+    a photo one test classified is classified again by the next: a test of the model
+    (or of a missing one) must not get an answer kept from before."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 # --- apitruth (issue 12): API tests meet CSRF checks as a real client does -----------
 
 

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
+from history import pipeline
 from history.models import Submission
 from shared.storage import IMMUTABLE_CACHE_CONTROL
 from tests.history.test_submissions import bearer, refuse_inserts_into_submissions, submit
@@ -135,3 +136,37 @@ def test_an_outage_mid_upload_leaves_an_orphan_that_cleanup_removes(
     call_command("cleanup_storage", "--delete", "--min-age-minutes=0", stdout=report)
     assert f"Deleting orphaned file {orphan}" in report.getvalue()
     assert new_keys() == []
+
+
+# --- a retried POST (issue #14): nginx resends it to another app server ------------------
+# A POST /api/v1/submissions that times out or whose app server dies may be sent again,
+# by the client or by the load balancer (proxy_next_upstream). The submission is found
+# again by its checksum, so a retry never makes a second submission or second objects.
+
+
+def test_a_retried_post_is_one_submission_with_one_set_of_objects(client, alice, new_keys):
+    photo = skimage_photo("coffee.png")
+    first = submit(client, alice, photo, "coffee.png")
+    again = submit(client, alice, photo, "coffee.png")  # the very same request
+    assert (first.status_code, again.status_code) == (201, 200)  # 200: "the earlier one"
+    assert again.json()["id"] == first.json()["id"]
+    assert Submission.objects.count() == 1
+    submission = Submission.objects.get()
+    assert new_keys() == sorted([submission.image.name, submission.thumbnail.name])
+
+
+def test_a_retry_while_the_first_is_still_running_keeps_the_first(
+    client, alice, new_keys, monkeypatch
+):
+    """The retry reaches another app server before the first request has recorded its
+    row: both get past the checksum lookup and store objects. The database's unique
+    (owner, sha256) lets one row in; the other request deletes its own objects and
+    answers with the first submission."""
+    photo = skimage_photo("coffee.png")
+    first = submit(client, alice, photo, "coffee.png")
+    monkeypatch.setattr(pipeline, "find_earlier", lambda owner, sha256: None)  # not yet seen
+    again = submit(client, alice, photo, "coffee.png")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    submission = Submission.objects.get()
+    assert new_keys() == sorted([submission.image.name, submission.thumbnail.name])
