@@ -94,6 +94,7 @@ COPY classifier/ classifier/
 COPY geo/ geo/
 COPY history/ history/
 COPY throttling/ throttling/
+COPY shared/ shared/
 RUN SECRET_KEY=build-only-not-secret BIRDAI_PRODUCTION=false BIRDAI_VAR_DIR=/tmp/var \
     /opt/venv/bin/python manage.py export_onnx --output /model/efficientnet-lite0.onnx
 
@@ -134,6 +135,7 @@ COPY classifier/ classifier/
 COPY geo/ geo/
 COPY history/ history/
 COPY throttling/ throttling/
+COPY shared/ shared/
 COPY --from=export /model/efficientnet-lite0.onnx /app/models/efficientnet-lite0.onnx
 
 # Static files are collected into the image (hashed, compressed; served by WhiteNoise).
