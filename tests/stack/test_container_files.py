@@ -167,7 +167,8 @@ def test_app_runs_in_production_mode_with_its_secrets_from_the_environment(stack
 def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
     services = stack["services"]
     assert services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
-    assert services["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
+    command = services["redis"]["command"]
+    assert command[:5] == ["redis-server", "--save", "", "--appendonly", "no"]
     assert "ports" not in services["redis"]
 
 
