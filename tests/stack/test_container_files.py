@@ -348,14 +348,3 @@ def test_the_container_refuses_to_start_with_a_setting_missing(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert "${PROXY_LOGIN_RATE}" in result.stderr
-
-
-def test_both_stages_that_run_the_app_copy_every_app_package():
-    """shared/ was left out once: settings.py imports it, so the build failed."""
-    configuration = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = set(configuration["tool"]["importlinter"]["root_packages"])
-    app_packages = packages - {"tooling", "bench", "tests"}
-    stages = dict(dockerfile_stages())
-    for header in ("FROM build AS export", "FROM base AS runtime"):
-        for package in app_packages:
-            assert f"COPY {package}/ {package}/" in stages[header], (header, package)
