@@ -44,6 +44,7 @@ from bench.table import Row, Target
 from bench.timing import median, percentile
 from tooling.servers import Gunicorn, Nginx, PostgresCluster, SeaweedS3, run_python
 from tooling.servers.net import Response, http_get
+from tooling.servers.nginx import throwaway_rsa_key
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -420,19 +421,6 @@ def s3_link_rows(
             )
         )
     return rows
-
-
-def throwaway_rsa_key() -> str:
-    """A PEM private key like the one a CloudFront key group trusts; used only here."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 # --- Measuring ----------------------------------------------------------------------------

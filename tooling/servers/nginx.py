@@ -138,6 +138,20 @@ def cdn_config(
 """
 
 
+def throwaway_rsa_key() -> str:
+    """A PEM private key like the one a CloudFront key group trusts: the app signs its
+    photo links with it; the CDN stand-in does not check them."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
 class Nginx(ServerProcess):
     name = "nginx"
 

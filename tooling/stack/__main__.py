@@ -1,0 +1,5 @@
+import sys
+
+from tooling.stack.commands import main
+
+sys.exit(main())
