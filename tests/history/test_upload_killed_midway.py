@@ -74,10 +74,13 @@ def test_a_retried_upload_after_a_kill_leaves_no_orphan_file(client, alice, stor
     assert default_storage.open(submission.image.name).read()[:4] == b"\x89PNG"
 
 
-def test_the_same_photo_of_two_owners_is_stored_under_keys_of_each(client, django_user_model):
+def test_the_same_photo_of_two_owners_is_stored_under_keys_of_each(
+    client, django_user_model, settings, tmp_path
+):
     """The keys come from the owner and the photo: the same bytes from two users are two
     sets of files (each under its owner's prefix), and none can be guessed without the
     SECRET_KEY."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     photo = cat_png(compress_level=5)
     users = [django_user_model.objects.create_user(name) for name in ("ann", "ben")]
     for user in users:

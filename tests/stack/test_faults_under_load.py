@@ -425,7 +425,8 @@ def test_a_database_restart_under_load_answers_503_then_full_service(running_sta
     assert {status for _, status, _, _ in classifier.answers} == {200}, [
         (status, body[:200]) for _, status, _, body in classifier.answers if status != 200
     ]
-    assert len(classifier.between(stopped_at, start_asked)) >= 3
+    # ...including while the database was down (one every 0.5 s, each a few hundred ms).
+    assert len(classifier.between(stopped_at, start_asked)) >= 2
 
     # Back within seconds: every request after that works again.
     assert full_service_at, "no signed-in upload was stored after the database came back"
