@@ -8,15 +8,18 @@
       read_what_it_reveals  GPS position (or the address's city), place, clock, camera
       clean_copy            upright, at most 2048 pixels, without any metadata
       make_thumbnail        for the history grid
-      store_photo           both files, or neither
+      store_photo           both files, or neither (or those a killed attempt stored)
       record_submission     the row, in one transaction with the map's counts
 
 Each step is a function in its own module (see the imports). From the user's view it
 happens entirely or not at all: a rejected image or an outage before the files are
 stored leaves nothing, and when recording fails after they were stored, they are
-deleted again. Should a deletion itself fail, `manage.py cleanup_storage` finds the
-orphan later. What can go wrong is in shared/errors.py: ImageRejected (4xx),
-ModelUnavailable, StorageUnavailable or DatabaseUnavailable (503).
+deleted again. An app server killed in between leaves the files, under keys made from
+the owner and the checksum: the same upload sent again (by the load balancer, to
+another app server) stores nothing new and records them (history/files.py). Should a
+deletion itself fail, or a killed upload never be sent again, `manage.py
+cleanup_storage` finds the orphan later. What can go wrong is in shared/errors.py:
+ImageRejected (4xx), ModelUnavailable, StorageUnavailable or DatabaseUnavailable (503).
 """
 
 import hashlib
@@ -54,7 +57,7 @@ def submit_photo(
     copy = clean_copy(
         image, content_format(opened), longest_side=settings.STORED_PHOTO_LONGEST_SIDE
     )
-    stored = store_photo(owner, copy, make_thumbnail(image))
+    stored = store_photo(owner, sha256, copy, make_thumbnail(image))
     try:
         submitted = record_submission(
             owner=owner,
@@ -66,8 +69,9 @@ def submit_photo(
             revealed=revealed,
         )
     except Exception:
-        delete_files(stored.keys)  # nothing recorded, so nothing kept
+        delete_files(stored.written)  # nothing recorded, so nothing this request wrote kept
         raise
     if not submitted.created:  # sent twice at once: the other request's files are kept
-        delete_files(stored.keys)
+        kept = {submitted.submission.image.name, submitted.submission.thumbnail.name}
+        delete_files([key for key in stored.written if key not in kept])
     return submitted

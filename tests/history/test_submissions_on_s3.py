@@ -11,6 +11,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from history import pipeline
+from history.files import KEY_PREFIX
 from history.models import Submission
 from shared.storage import IMMUTABLE_CACHE_CONTROL
 from tests.history.test_submissions import bearer, refuse_inserts_into_submissions, submit
@@ -45,7 +46,14 @@ def keys_in(s3_server, bucket: str) -> set[str]:
 
 @pytest.fixture
 def new_keys(s3_server, photos_on_s3):
-    """The keys stored since the test began (the bucket is shared by the session)."""
+    """The keys stored since the test began (the bucket is shared by the session).
+
+    Earlier tests' submissions are gone (rolled back) but their objects stay: those are
+    removed first. A submission's keys come from its owner and photo (history/files.py),
+    and every test's alice is user 1: her coffee.png would find an earlier test's."""
+    for key in keys_in(s3_server, photos_on_s3):
+        if key.startswith(f"{KEY_PREFIX}/"):
+            s3_server.client().delete_object(Bucket=photos_on_s3, Key=key)
     before = keys_in(s3_server, photos_on_s3)
     return lambda: sorted(keys_in(s3_server, photos_on_s3) - before)
 

@@ -10,14 +10,13 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.stack.stack_script import stack, status
 from tooling.photos import bird_jpeg
-from tooling.servers.gunicorn import PROJECT_ROOT
 from tooling.servers.net import http_get, http_request, multipart_file
 
 pytestmark = [
@@ -26,26 +25,11 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="cgroups can only be made as root"),
 ]
 
-SCRIPT = PROJECT_ROOT / "scripts" / "stack"
 CPU_SHARE = 0.3
 MEMORY = "768m"
 MEMORY_BYTES = 768 * 2**20
 ROLES = ["database", "shared-cache", "object-store", "cdn", "app-server", "app-server",
          "load-balancer"]  # fmt: skip
-
-
-def stack(state_dir: Path, *arguments: str, timeout: float = 360) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCRIPT), "--state-dir", str(state_dir), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def status(state_dir: Path) -> dict:
-    return json.loads(stack(state_dir, "status", "--json").stdout)
 
 
 @pytest.fixture(scope="module")

@@ -162,6 +162,9 @@ class LoadTest:
         seconds = max(self.elapsed, 1e-9)
         self.summary = {
             "host": self.host,
+            # Unix time the run began: requests.csv's seconds count from it, so events
+            # outside the run (a server killed, a database stopped) can be placed on it.
+            "started_unix": round(self.started, 3),
             "seconds": round(self.elapsed, 1),
             "pace_per_user": self.pace,
             "peak_users": max((n for _, n in self.users_over_time), default=0),

@@ -5,6 +5,7 @@ with a shared Redis, PostgreSQL+PostGIS, SeaweedFS S3 and an nginx CDN, all on l
     scripts/stack up --app-servers 2 --cpu 0.5 --memory 1g   # prints the base URL
     scripts/stack status --json                               # each part: role, URL, PIDs
     scripts/stack manage create_api_token alice               # manage.py against the stack
+    scripts/stack stop postgres; scripts/stack start postgres # an outage of one part
     scripts/stack down
 
 supervisor.py owns the running servers (tooling/servers, the tests' own); commands.py is

@@ -1,5 +1,5 @@
-"""`scripts/stack`'s command line: up, down, status, manage (and supervise, which `up`
-starts in the background)."""
+"""`scripts/stack`'s command line: up, down, status, manage, stop and start of one part
+(and supervise, which `up` starts in the background)."""
 
 import argparse
 import contextlib
@@ -27,13 +27,16 @@ from tooling.stack.state import (
     remove_state,
     same_process,
 )
-from tooling.stack.supervisor import StackOptions, Supervisor
+from tooling.stack.supervisor import HELD_DIR, StackOptions, Supervisor
 
 DEFAULT_ONNX_MODEL = PROJECT_ROOT / "var" / "models" / "efficientnet-lite0.onnx"
 # PostgreSQL, S3, N app servers loading the model, migrations: well under this.
 UP_TIMEOUT_SECONDS = 300.0
 # The supervisor stops every part cleanly (gunicorn lets requests finish) before this.
 DOWN_TIMEOUT_SECONDS = 120.0
+# A part stopped or started on request (one check of the supervisor, a clean stop of at
+# most ServerProcess.stop_timeout, or a start with an app server loading its model).
+PART_TIMEOUT_SECONDS = 90.0
 SIZE = re.compile(r"^(\d+(?:\.\d+)?)([kmg]?)$", re.IGNORECASE)
 
 
@@ -86,6 +89,10 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable")
     manage = commands.add_parser("manage", help="manage.py against the stack's database")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
+    stop = commands.add_parser("stop", help="stop one part and keep it stopped (an outage)")
+    stop.add_argument("part", help="its name in status: postgres, redis, s3, app1...")
+    start = commands.add_parser("start", help="start a part stopped by `stop` again")
+    start.add_argument("part", help="its name in status")
     return main
 
 
@@ -109,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return down(state_dir)
     if arguments.command == "status":
         return status(state_dir, as_json=arguments.json)
+    if arguments.command in ("stop", "start"):
+        return stop_or_start(state_dir, arguments.part, stop=arguments.command == "stop")
     return manage(state_dir, arguments.arguments)
 
 
@@ -141,6 +150,7 @@ def up(state_dir: Path, options: StackOptions) -> int:
         return 1
     if state:
         down(state_dir)  # what is left of a stack whose supervisor was killed
+    shutil.rmtree(state_dir / HELD_DIR, ignore_errors=True)  # no part starts held
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "supervisor.log"
     with open(log_path, "ab") as log:
@@ -271,6 +281,42 @@ def print_parts(state: dict[str, Any], file: Any = sys.stdout) -> None:
             f" {health}{share}",
             file=file,
         )
+
+
+# --- stop and start one part ---------------------------------------------------------------
+
+
+def stop_or_start(state_dir: Path, name: str, *, stop: bool) -> int:
+    """Asks the supervisor to hold the part `name` stopped (a file in HELD_DIR), or to
+    start it again (the file removed); returns once it has: stopped, or healthy again.
+    An outage on purpose, e.g. `stop postgres; sleep 5; start postgres`."""
+    state = read_state(state_dir)
+    if state is None or state["status"] != READY or not same_process(**state["supervisor"]):
+        print("no stack is ready: scripts/stack up first", file=sys.stderr)
+        return 1
+    names = [part["name"] for part in state["parts"]]
+    if name not in names:
+        print(f"no part named {name!r}; the parts: {', '.join(names)}", file=sys.stderr)
+        return 1
+    held = state_dir / HELD_DIR / name
+    if stop:
+        held.parent.mkdir(exist_ok=True)
+        held.touch()
+    else:
+        held.unlink(missing_ok=True)
+    deadline = time.monotonic() + PART_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        part = next(p for p in (read_state(state_dir) or state)["parts"] if p["name"] == name)
+        if stop and part["held"] and not part["running"]:
+            print(f"{name} stopped; `scripts/stack start {name}` starts it again", file=sys.stderr)
+            return 0
+        if not stop and not part["held"] and part_health(part)["healthy"]:
+            print(f"{name} is running again at {part['url']}", file=sys.stderr)
+            return 0
+        time.sleep(0.1)
+    print(f"{name} did not {'stop' if stop else 'start'} within {PART_TIMEOUT_SECONDS:.0f} s",
+          file=sys.stderr)  # fmt: skip
+    return 1
 
 
 # --- manage -------------------------------------------------------------------------------

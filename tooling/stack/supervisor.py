@@ -7,6 +7,11 @@ goes. Every part is a server of tooling/servers, the same the tests and benchmar
 start. A part that dies (kill -9, out of memory) is started again on the same port,
 after a pause that doubles after each failed start (up to RESTART_PAUSE_MAX): the
 automation that brings a crashed app server back into the load balancer's pool.
+
+`scripts/stack stop NAME` holds a part stopped (a file HELD_DIR/NAME, which this process
+reads every CHECK_EVERY_SECONDS): it is shut down cleanly and not restarted until
+`scripts/stack start NAME` removes the file. That is how a test takes the database away
+for a few seconds and brings the same one back, on its port, with its data.
 """
 
 import contextlib
@@ -46,6 +51,8 @@ log = logging.getLogger("stack")
 BUCKET = "photos"
 CHECK_EVERY_SECONDS = 0.5
 RESTART_PAUSE_MIN, RESTART_PAUSE_MAX = 1.0, 30.0
+# In the state folder: one empty file per part held stopped, named after the part.
+HELD_DIR = "held"
 # A part that has run this long since its last start is healthy again: its next crash
 # is restarted after the shortest pause.
 STABLE_AFTER_SECONDS = 60.0
@@ -91,6 +98,7 @@ class Part:
     share: Share | None = None
     restarts: int = 0
     restart_at: float | None = None  # set while it is down
+    held: bool = False  # stopped on request (scripts/stack stop), not restarted
     pause: float = RESTART_PAUSE_MIN
     up_since: float = field(default_factory=time.monotonic)
 
@@ -112,6 +120,7 @@ class Part:
             "workdir": str(self.server.workdir),
             "running": self.server.running,
             "restarts": self.restarts,
+            "held": self.held,
             "cgroup": None,
         }
         if self.cgroup and self.share:
@@ -264,7 +273,11 @@ class Supervisor:
 
     def supervise_once(self) -> None:
         now = time.monotonic()
+        held = held_parts(self.state_dir)
         for part in self.parts:
+            if part.name in held or part.held:
+                self.hold_or_release(part, wanted=part.name in held)
+                continue
             if part.server.running:
                 if now - part.up_since > STABLE_AFTER_SECONDS:
                     part.pause = RESTART_PAUSE_MIN
@@ -276,6 +289,19 @@ class Supervisor:
                 log.warning("%s died; starting it again in %.0f s", part.name, part.pause)
             elif now >= part.restart_at:
                 self.restart(part)
+
+    def hold_or_release(self, part: Part, *, wanted: bool) -> None:
+        """Stops a part asked to be held (cleanly: PostgreSQL rolls back and closes its
+        connections), or starts it again once the hold is lifted."""
+        if wanted and not part.held:
+            log.warning("%s stopped on request (scripts/stack stop)", part.name)
+            part.server.stop()
+            part.held, part.restart_at = True, None
+        elif not wanted:
+            part.held = False
+            self.restart(part)
+            if part.restart_at is None:
+                log.info("%s started again on request (scripts/stack start)", part.name)
 
     def restart(self, part: Part) -> None:
         part.restarts += 1
@@ -335,6 +361,13 @@ class Supervisor:
             self.write()  # up reads the error from it
         else:
             remove_state(self.state_dir)
+
+
+def held_parts(state_dir: Path) -> set[str]:
+    """The names of the parts `scripts/stack stop` asked to hold stopped."""
+    with contextlib.suppress(FileNotFoundError):
+        return {path.name for path in (state_dir / HELD_DIR).iterdir()}
+    return set()
 
 
 def _stop_requested(signum: int, frame: object) -> None:
