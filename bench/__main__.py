@@ -18,7 +18,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
 
 from django.conf import settings
 
-from bench import decode, floor, history, inference, scaleout, serving, upload_memory
+from bench import (
+    decode,
+    floor,
+    history,
+    inference,
+    proxy_memory,
+    scaleout,
+    serving,
+    upload_memory,
+)
 from bench.context import BenchContext
 from bench.machine import OtherWork, busy_warning, describe_machine, summary
 from bench.table import Row, render, write_json
@@ -32,6 +41,7 @@ MEASUREMENTS: dict[str, Callable[[BenchContext], list[Row]]] = {
     "upload_memory": upload_memory.upload_memory_rows,
     "history": history.history_rows,
     "scaleout": scaleout.scaleout_rows,
+    "proxy_memory": proxy_memory.proxy_memory_rows,
 }
 
 
