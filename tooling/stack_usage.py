@@ -11,7 +11,8 @@ its live descendants (gunicorn's and nginx's workers, PostgreSQL's backends), ev
 `--every` seconds. "machine" is every CPU of the machine that was busy (/proc/stat),
 "everything else" what the parts and the --pid processes did not use: other work on a
 shared machine. Memory is read once at the end: RSS and PSS summed over each part's
-processes (PSS splits shared pages, so it adds up; RSS counts them once per process).
+processes (PSS splits shared pages, so it adds up; RSS counts them once per process);
+so are the bytes each part read from and wrote to storage on average.
 """
 
 import argparse
@@ -71,6 +72,21 @@ def memory_mb(pids: list[int]) -> dict[str, float]:
     return {"rss_mb": round(rss / 1e6, 1), "pss_mb": round(pss / 1e6, 1)}
 
 
+def disk_bytes(pid: int) -> tuple[int, int]:
+    """Bytes the process and its live descendants read from and wrote to storage
+    (/proc/PID/io read_bytes, write_bytes: what reached the block layer, not the page
+    cache). Children that already ended are not counted."""
+    read = written = 0
+    for each in [pid, *descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            fields = dict(
+                line.split(": ") for line in Path(f"/proc/{each}/io").read_text().splitlines()
+            )
+            read += int(fields["read_bytes"])
+            written += int(fields["write_bytes"])
+    return read, written
+
+
 def parse_pid(text: str) -> tuple[str, int]:
     name, equals, pid = text.partition("=")
     if not equals or not pid.isdigit():
@@ -121,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: signal.default_int_handler(signal.SIGINT, None))
 
     first = previous = sample(processes)
+    disk_before = {name: disk_bytes(pid) for name, pid in processes.items()}
     windows = []
     deadline = first["wall"] + arguments.seconds
     with contextlib.suppress(KeyboardInterrupt):
@@ -139,9 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'average':>7} {line}")
 
     memory = {name: memory_mb([pid, *descendants(pid)]) for name, pid in processes.items()}
-    print("memory, MB:")
+    seconds = max(previous["wall"] - first["wall"], 1e-9)
+    disk = {}
+    for name, pid in processes.items():
+        now, then = disk_bytes(pid), disk_before[name]
+        disk[name] = {
+            "read_mb_per_s": round((now[0] - then[0]) / 1e6 / seconds, 3),
+            "write_mb_per_s": round((now[1] - then[1]) / 1e6 / seconds, 3),
+        }
+    print("memory at the end, MB; storage read/written on average, MB/s:")
     for name, figures in memory.items():
-        print(f"  {name:<10} RSS {figures['rss_mb']:>7.1f}  PSS {figures['pss_mb']:>7.1f}")
+        read, written = disk[name]["read_mb_per_s"], disk[name]["write_mb_per_s"]
+        print(
+            f"  {name:<10} RSS {figures['rss_mb']:>7.1f}  PSS {figures['pss_mb']:>7.1f}"
+            f"   read {read:>7.3f}  written {written:>7.3f}"
+        )
     if arguments.json:
         arguments.json.parent.mkdir(parents=True, exist_ok=True)
         document = {
@@ -149,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             "average_cores": average,
             "windows": windows,
             "memory": memory,
+            "disk": disk,
         }
         arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
