@@ -1,6 +1,6 @@
 """`python -m bench`: runs every measurement, prints one table, writes var/bench.json.
 
-python -m bench                  everything (under a minute on 2 cores)
+python -m bench                  everything (a few minutes on 2 cores)
 python -m bench --only decode    some measurements, by name
 """
 
@@ -18,7 +18,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdai.settings")
 
 from django.conf import settings
 
-from bench import decode, floor, history, inference, serving, upload_memory
+from bench import (
+    decode,
+    floor,
+    history,
+    inference,
+    proxy_memory,
+    scaleout,
+    serving,
+    upload_memory,
+)
 from bench.context import BenchContext
 from bench.machine import OtherWork, busy_warning, describe_machine, summary
 from bench.table import Row, render, write_json
@@ -31,6 +40,8 @@ MEASUREMENTS: dict[str, Callable[[BenchContext], list[Row]]] = {
     "serving": serving.classify_rows,
     "upload_memory": upload_memory.upload_memory_rows,
     "history": history.history_rows,
+    "scaleout": scaleout.scaleout_rows,
+    "proxy_memory": proxy_memory.proxy_memory_rows,
 }
 
 
