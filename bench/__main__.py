@@ -71,7 +71,7 @@ def main() -> int:
                 failures.append(f"{name}: {type(error).__name__}: {error}")
             print(f"bench: {name} took {time.monotonic() - started:.0f} s", file=sys.stderr)
 
-    other_cpus = other_work.cpus()
+    other_cpus = other_work.cpus(context.cpu_seconds_elsewhere)
     machine["other_work_cpus"] = f"{other_cpus:.2f}"
     print(f"bird.ai bench: {summary(machine)}")
     print(render(rows))

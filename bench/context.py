@@ -14,6 +14,9 @@ class BenchContext:
     def __init__(self, *, workdir: Path, threads: int) -> None:
         self.workdir = workdir  # deleted when the run ends
         self.threads = threads  # CLASSIFIER_THREADS: what one server process uses
+        # CPU time of processes started for the benchmark that os.times() does not
+        # count as ours (bench/machine.py, OtherWork): a stack's, started in its own session.
+        self.cpu_seconds_elsewhere = 0.0
 
     @property
     def threads_label(self) -> str:

@@ -57,11 +57,13 @@ class OtherWork:
     def __init__(self) -> None:
         self.started = self._snapshot()
 
-    def cpus(self) -> float:
+    def cpus(self, ours_elsewhere: float = 0.0) -> float:
+        """`ours_elsewhere`: CPU seconds of processes the benchmark started that are not
+        its children (a stack's supervisor runs in its own session)."""
         wall, everyone, ours = (
             now - then for now, then in zip(self._snapshot(), self.started, strict=True)
         )
-        return max(0.0, (everyone - ours) / wall)
+        return max(0.0, (everyone - ours - ours_elsewhere) / wall)
 
     @staticmethod
     def _snapshot() -> tuple[float, float, float]:

@@ -29,6 +29,7 @@ from tooling.loadtest.photos import BIRD_PHOTOS, PhotoPool
 from tooling.servers import Nginx, cpu_seconds
 from tooling.servers.net import http_request, multipart_file
 from tooling.stack.state import read_state
+from tooling.stack_usage import group_cpu_seconds
 
 if TYPE_CHECKING:
     from bench.context import BenchContext
@@ -56,6 +57,11 @@ def scaleout_rows(context: "BenchContext") -> list[Row]:
         state = stack_up(state_dir, context.onnx_model, max(APP_SERVER_COUNTS))
         results = measure_each_count(state)
     finally:
+        # The stack's supervisor runs in its own session, not as our child: its CPU
+        # (and that of every part it started) is ours all the same.
+        if described := read_state(state_dir):
+            supervisor = described["supervisor"]["pid"]
+            context.cpu_seconds_elsewhere += group_cpu_seconds(supervisor)
         stack_down(state_dir)
     return rows(results)
 
