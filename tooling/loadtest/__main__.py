@@ -112,6 +112,13 @@ def parser() -> argparse.ArgumentParser:
                 "--fraction", type=float, default=0.70, help="of the capacity (default 0.70)"
             )
             mode.add_argument(
+                "--warm-up",
+                type=bounded(float, 0, 120, "--warm-up"),
+                default=None,
+                help="seconds at the soak's rate before minute one begins, left out of the "
+                "timing and memory checks (default 20, or a quarter of a short soak's)",
+            )
+            mode.add_argument(
                 "--app-server-pid",
                 type=int,
                 action="append",
@@ -207,6 +214,7 @@ def run_capacity(test, options, servers) -> list[str]:
 def run_soak(test, options, servers) -> list[str]:
     from tooling.loadtest.runner import users_for_rate
     from tooling.loadtest.soak import (
+        WARM_UP_SECONDS,
         MemoryWatch,
         baseline_seconds,
         rate_from_capacity,
@@ -221,17 +229,21 @@ def run_soak(test, options, servers) -> list[str]:
 
         user_class.wait_time = constant_throughput(pace)
     test.spawn_rate = max(test.spawn_rate, float(users))  # all at once: minute one is steady
+    warm_up = options.warm_up
+    if warm_up is None:
+        warm_up = min(WARM_UP_SECONDS, options.duration / 4)
     memory = MemoryWatch(servers)
     with test:
         test.every(5.0, lambda: memory.read(test.now()))
-        test.hold(users, options.duration)
-    checks = soak_checks(test.samples, memory.readings, test.elapsed)
+        test.hold(users, warm_up + options.duration)
+    checks = soak_checks(test.samples, memory.readings, test.elapsed, warm_up)
     test.write_json(
         "soak.json",
         {
             "rate": rate,
             "users": users,
-            "minute_one_seconds": baseline_seconds(test.elapsed),
+            "warm_up_seconds": warm_up,
+            "minute_one_seconds": baseline_seconds(test.elapsed - warm_up),
             "checks": checks,
             "rss_readings": memory.readings,
         },
