@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -19,6 +20,34 @@ def onnx_model(tmp_path_factory) -> Path:
     call_command("export_onnx", "--output", str(path), verbosity=0)
     with override_settings(CLASSIFIER_ONNX_PATH=path):
         yield path
+
+
+# --- Static files as production serves them ------------------------------------------
+PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+@pytest.fixture(scope="session")
+def collected_static_root(tmp_path_factory) -> Path:
+    """collectstatic run once per test session as production runs it (hashed names,
+    gzip and Brotli copies): it takes about 20 s, and four test modules read its output."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(
+        STATIC_ROOT=root,
+        STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STATIC_STORAGE}},
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
+
+
+@pytest.fixture
+def collected_static(settings, collected_static_root) -> Path:
+    """This test's settings serve the collected static files (see collected_static_root)."""
+    settings.STATIC_ROOT = collected_static_root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": PRODUCTION_STATIC_STORAGE},
+    }
+    return collected_static_root
 
 
 @pytest.fixture

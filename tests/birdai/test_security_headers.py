@@ -10,7 +10,6 @@ every page works under it in a real browser).
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.templatetags.static import static
 from django.utils.cache import get_max_age
 
@@ -118,13 +117,7 @@ def test_public_pages_stay_cacheable(client, alice, path):
         assert not cache_directives(response) & {"private", "no-store", "no-cache"}
 
 
-def test_static_files_stay_cacheable_for_everyone(client, alice, settings, tmp_path):
-    settings.STATIC_ROOT = tmp_path / "static"  # collected as in production
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
-    call_command("collectstatic", interactive=False, verbosity=0)
+def test_static_files_stay_cacheable_for_everyone(client, alice, collected_static):
     client.force_login(alice)
     response = client.get(static("birdai/site.css"))
     assert response.status_code == 200

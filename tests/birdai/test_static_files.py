@@ -2,17 +2,8 @@
 collectstatic, then served by WhiteNoise with DEBUG off."""
 
 import pytest
-from django.core.management import call_command
 
-MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
-
-
-@pytest.fixture
-def collected_static(settings, tmp_path):
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
-    call_command("collectstatic", interactive=False, verbosity=0)
-    return settings.STATIC_ROOT
+# collected_static (tests/conftest.py): collectstatic as production runs it.
 
 
 @pytest.mark.parametrize("path", ["/", "/account/login/"])

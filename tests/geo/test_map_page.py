@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from PIL import Image
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -159,16 +158,10 @@ def test_every_page_links_to_the_map(client):
 
 
 @pytest.mark.django_db
-def test_collectstatic_serves_the_vendored_libraries(client, media_root, settings, tmp_path):
+def test_collectstatic_serves_the_vendored_libraries(client, media_root, collected_static):
     """collectstatic's manifest storage rewrites the url()s in leaflet.css and the
     scripts' source map links: it fails if a file they name is missing."""
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
-    call_command("collectstatic", interactive=False, verbosity=0)
-    vendor = settings.STATIC_ROOT / "geo" / "vendor"
+    vendor = collected_static / "geo" / "vendor"
     assert list(vendor.glob("leaflet/leaflet.*.js"))
     assert list(vendor.glob("leaflet/images/marker-icon.*.png"))
     assert list(vendor.glob("leaflet.markercluster/leaflet.markercluster.*.js"))
