@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite. Servers (PostgreSQL, S3, nginx) come from
 tests/server_fixtures.py and the database choice from tests/database_plugin.py."""
 
+import signal
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,16 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from tests.database_plugin import cluster_key
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM stops a run as Ctrl-C does, with every fixture's teardown: scripts/test
+    stops its background PostGIS run so, and the servers that run started must stop too."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,6 +10,8 @@ plugin sets DATABASE_URL before that happens.
 
 import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -35,6 +37,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     os.environ.pop("DATABASE_URL", None)
     # Nor a REDIS_URL to a real Redis: tests clear the throttling counters they use.
     os.environ.pop("REDIS_URL", None)
+    # Nor the project's var/ folder: tests clear the throttling counters kept there, and
+    # scripts/test runs a SpatiaLite and a PostGIS session side by side. Each session
+    # (and the servers it starts) gets its own, removed at the end.
+    if not os.environ.get("BIRDAI_VAR_DIR"):
+        var_dir = tempfile.mkdtemp(prefix="birdai-test-var-")
+        atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
+        os.environ["BIRDAI_VAR_DIR"] = var_dir
     if chosen_database() != "postgis":
         return
     options = early_config.known_args_namespace
