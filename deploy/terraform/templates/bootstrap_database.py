@@ -5,8 +5,8 @@ PostGIS, then the app's own role: docs/aws/app-role.sql, whose first statement c
 the role and whose other statements grant it rows and nothing else. That file creates
 the role with a placeholder password and fails when the role exists; here the role is
 created only if missing and then given the password from Secrets Manager, and the grants
-(all safe to repeat) run every time. tests/deploy/test_terraform_release_job.py runs
-this against a real PostgreSQL, twice.
+(all safe to repeat) run every time. Not yet run against a database by the tests:
+deploy/terraform/README.md, "What the tests here cannot prove".
 """
 
 import os
