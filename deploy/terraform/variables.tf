@@ -1,0 +1,129 @@
+# Everything a student may want to change. The sizes default to what docs/scaling.md
+# measured; each description names the section the default comes from.
+
+variable "region" {
+  description = "AWS region for every resource (CloudFront is global). The cost table in README.md is for us-east-1."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Prefix of every resource's name, and the Project tag."
+  type        = string
+  default     = "birdai"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "Lower-case letters, digits and '-', 2 to 21 characters, starting with a letter (bucket and load balancer names allow no more)."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "Address range of the VPC; the subnets are /24s carved out of it (network.tf)."
+  type        = string
+  default     = "10.0.0.0/16"
+}
+
+variable "load_balancer" {
+  description = "What clients reach: \"alb\", an Application Load Balancer in front of an Auto Scaling group, or \"nginx\", the assignment's proxy tier: one nginx instance in front of a fixed set of app servers (proxy.tf)."
+  type        = string
+  default     = "alb"
+
+  validation {
+    condition     = contains(["alb", "nginx"], var.load_balancer)
+    error_message = "load_balancer is \"alb\" or \"nginx\"."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ARN of an ACM certificate for site_host_names. Empty: the load balancer serves plain HTTP on port 80 (a course demo; docs/deploy-aws.md, section 11 B). Set: HTTPS on 443, and port 80 redirects to it. Only the ALB uses it."
+  type        = string
+  default     = ""
+}
+
+variable "site_host_names" {
+  description = "Host names browsers use (your domain, pointed at the load balancer by a CNAME). Empty: the load balancer's own DNS name, which is fine for a demo."
+  type        = list(string)
+  default     = []
+}
+
+variable "image_tag" {
+  description = "Tag of the bird.ai image in the ECR repository (ecr.tf) that the app servers run. Tags are immutable: a new release is a new tag, and changing this variable rolls it out (README.md, \"Releasing a new version\")."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "A Docker tag: letters, digits, '_', '.', '-', at most 128 characters."
+  }
+}
+
+variable "app_instance_type" {
+  description = "App server instance type. docs/scaling.md, \"Which instance for each tier\": CPU-bound work, so a c- or m-family instance, not a burstable t3/t4g (a fresh instance has no CPU credits); 2 vCPU with 4 workers."
+  type        = string
+  default     = "c7i.large"
+}
+
+variable "gunicorn_workers" {
+  description = "gunicorn workers per app server. docs/scaling.md, \"Capacity of one app server\": about two workers per vCPU, about 250 MB each plus 30 MB for the master (4 workers: about 1 GB of the c7i.large's 4 GiB)."
+  type        = number
+  default     = 4
+}
+
+variable "app_server_count" {
+  description = "App servers normally running (the Auto Scaling group's minimum and desired size; with load_balancer = \"nginx\", the number of app instances). docs/scaling.md, \"Scale-out: 1 -> 2 -> 4 app servers\": throughput grows in step with app servers; two, one per availability zone, keep the site up when one fails."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.app_server_count >= 1
+    error_message = "At least one app server."
+  }
+}
+
+variable "app_server_max_count" {
+  description = "Most app servers the Auto Scaling group may run (CPU target tracking adds them, app_servers.tf). docs/scaling.md, \"Where the bottleneck is\": some 40 app servers of 0.5 CPU before one database core is the limit, so the database does not cap this."
+  type        = number
+  default     = 4
+}
+
+variable "proxy_instance_type" {
+  description = "The nginx proxy instance's type (load_balancer = \"nginx\" only). docs/scaling.md, \"The proxy's memory\" and \"Which instance for each tier\": nginx used 0.4 ms of CPU per request and 7 MB; give it network bandwidth and file descriptors, not CPU or memory."
+  type        = string
+  default     = "c7i.large"
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class. docs/scaling.md, \"Which instance for each tier\" (Database): its CPU is not the limit (1.1 ms per request); a memory-rich r-family instance keeps the history and map indexes in memory, and not burstable. db.r7g.large: 2 vCPU, 16 GiB."
+  type        = string
+  default     = "db.r7g.large"
+}
+
+variable "db_engine_version" {
+  description = "PostgreSQL major version: the one the tests and the compose stack run. RDS applies its minor (security) releases in the maintenance window; a minor version pinned here would fail to create once RDS retires it."
+  type        = string
+  default     = "15"
+}
+
+variable "db_allocated_storage" {
+  description = "Database storage in GB (gp3; RDS grows it up to 5 times this when it fills). docs/scaling.md, \"Which instance for each tier\": PostgreSQL wrote 0.03 MB/s at 45 requests/s, far below gp3's baseline of 3,000 IOPS and 125 MiB/s, which 20 GB, gp3's smallest size on RDS, already has."
+  type        = number
+  default     = 20
+}
+
+variable "db_multi_az" {
+  description = "A standby database in the second availability zone that RDS fails over to. Doubles the database's cost (README.md, \"What it costs\")."
+  type        = bool
+  default     = false
+}
+
+variable "db_keep_final_snapshot" {
+  description = "Take a snapshot when `terraform destroy` deletes the database (it then costs its storage until you delete it: README.md, \"Tearing it down\")."
+  type        = bool
+  default     = true
+}
+
+variable "photos_force_destroy" {
+  description = "Let `terraform destroy` delete the photo bucket with every photo (and every old version) in it. Off: destroy stops at a bucket that is not empty."
+  type        = bool
+  default     = false
+}
