@@ -14,6 +14,16 @@ from django.test import Client, override_settings
 from tests.database_plugin import cluster_key
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test run alone (measures_load) runs once, so it must not depend on the
+    session's database: the PostGIS run would never run it."""
+    for item in items:
+        if item.get_closest_marker("measures_load") and not item.get_closest_marker(
+            "database_independent"
+        ):
+            raise pytest.UsageError(f"{item.nodeid}: measures_load needs database_independent")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """SIGTERM stops a run as Ctrl-C does, with every fixture's teardown: scripts/test
     stops its background PostGIS run so, and the servers that run started must stop too."""

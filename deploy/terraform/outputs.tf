@@ -45,3 +45,21 @@ output "release_job_instance_id" {
   description = "The release job's instance: aws ec2 get-console-output --latest --instance-id <this>."
   value       = aws_instance.release_job.id
 }
+
+# For deploy/ansible/'s inventory (load_balancer = "nginx" only: with the ALB, the Auto
+# Scaling group replaces app servers and their user data sets them up, so their
+# addresses are not fixed).
+output "proxy_public_ip" {
+  description = "The nginx proxy's Elastic IP (Ansible reaches the tier through it); null with the ALB."
+  value       = local.use_alb ? null : aws_eip.proxy[0].public_ip
+}
+
+output "proxy_private_ip" {
+  description = "The nginx proxy's address inside the VPC; null with the ALB."
+  value       = local.use_alb ? null : aws_instance.proxy[0].private_ip
+}
+
+output "app_private_ips" {
+  description = "The app servers' addresses (private subnets: reach them through the proxy, ProxyJump); empty with the ALB."
+  value       = aws_instance.app[*].private_ip
+}

@@ -46,6 +46,7 @@ from tooling.servers.net import http_get, http_request, multipart_file
 pytestmark = [
     # It brings its own PostgreSQL (the stack's): the PostGIS run need not repeat it.
     pytest.mark.database_independent,
+    pytest.mark.measures_load,  # scripts/test runs it alone
     pytest.mark.skipif(os.geteuid() != 0, reason="cgroups can only be made as root"),
 ]
 

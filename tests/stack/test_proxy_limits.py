@@ -21,7 +21,8 @@ from tooling.servers import Nginx
 from tooling.servers.net import LOOPBACK, free_port
 
 # nginx in front of a tiny stand-in upstream, no database: the PostGIS run leaves it out.
-pytestmark = pytest.mark.database_independent
+# Limits per second, judged under a load: run alone (scripts/test).
+pytestmark = [pytest.mark.database_independent, pytest.mark.measures_load]
 
 API_ERROR_KEYS = {"error", "message"}
 

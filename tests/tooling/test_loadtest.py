@@ -29,7 +29,8 @@ from tooling.loadtest.timeline import Sample, endpoint_summary
 from tooling.servers import Gunicorn, Nginx, PostgresCluster
 from tooling.servers.gunicorn import PROJECT_ROOT
 
-pytestmark = pytest.mark.database_independent  # its own PostGIS cluster, either run
+# Its own PostGIS cluster, either run; and its thresholds judge a load: run alone.
+pytestmark = [pytest.mark.database_independent, pytest.mark.measures_load]
 
 BUCKET = "loadtest-photos"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
