@@ -41,6 +41,6 @@ soak: loadtest-users
 		--duration $(SOAK_SECONDS) --report $(LOADTEST_DIR)/soak \
 		$(if $(RATE),--rate $(RATE),--capacity $(LOADTEST_DIR)/capacity/capacity.json)
 
-# CI's version: a 15 s warm-up, then one minute (its "minute one" is the first 15 s of it).
+# CI's version: a 15 s warm-up, then one minute (its "minute one" is the first 30 s of it).
 soak-ci:
 	$(MAKE) soak SOAK_SECONDS=60
