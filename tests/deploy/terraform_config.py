@@ -9,6 +9,7 @@ test can run them on a mutated copy and show that each one can fail.
 """
 
 import copy
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -69,6 +70,13 @@ def parse_file(path: Path) -> dict:
 
 
 def load(directory: Path = TERRAFORM_DIR) -> Config:
+    """The configuration in `directory`, parsed once per test session (parsing takes
+    seconds); each caller gets its own copy to change."""
+    return _parsed(directory).copy()
+
+
+@functools.cache
+def _parsed(directory: Path) -> Config:
     files = sorted(directory.glob("*.tf"))
     assert files, f"no .tf files in {directory}"
     config = Config()
