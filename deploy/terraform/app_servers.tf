@@ -3,7 +3,8 @@
 # ECR, writes the settings from Secrets Manager and starts gunicorn behind nginx with the
 # systemd units of docs/aws/. Nothing is set up by hand, so an instance that fails is
 # simply replaced. With the ALB they form an Auto Scaling group; with the nginx proxy
-# tier, a fixed set of instances (proxy.tf).
+# tier, a fixed set of instances (proxy.tf). With servers_set_up_by = "ansible" the
+# template holds bare Debian 12 and the admin's SSH key instead (ansible.tf).
 
 # The newest Amazon Linux 2023 image, as AWS publishes it (the AMI's ID differs by region).
 data "aws_ssm_parameter" "amazon_linux" {
@@ -20,7 +21,8 @@ locals {
   site_host_names = length(var.site_host_names) > 0 ? var.site_host_names : [
     local.use_alb ? aws_lb.app[0].dns_name : aws_eip.proxy[0].public_dns
   ]
-  site_url = "${local.https ? "https" : "http"}://${local.site_host_names[0]}"
+  site_url             = "${local.https ? "https" : "http"}://${local.site_host_names[0]}"
+  csrf_trusted_origins = [for host in local.site_host_names : "${local.https ? "https" : "http"}://${host}"]
 
   # The settings every container of the image gets (.env.example explains each), less
   # the secrets, which the instance reads from Secrets Manager when it boots
@@ -28,7 +30,7 @@ locals {
   app_settings = {
     BIRDAI_PRODUCTION    = "true"
     ALLOWED_HOSTS        = join(",", local.site_host_names)
-    CSRF_TRUSTED_ORIGINS = join(",", [for host in local.site_host_names : "${local.https ? "https" : "http"}://${host}"])
+    CSRF_TRUSTED_ORIGINS = join(",", local.csrf_trusted_origins)
     BIRDAI_HTTPS         = local.https ? "true" : "false"
     # The load balancer (ALB or the proxy tier's nginx), then nginx on the app server.
     TRUSTED_PROXY_COUNT     = "2"
@@ -77,10 +79,12 @@ locals {
 resource "aws_launch_template" "app" {
   #checkov:skip=CKV_AWS_341:The app reads the role's credentials from inside a Docker container, one hop further than the instance: with a hop limit of 1 the answer never arrives (docs/deploy-aws.md, section 5).
   name_prefix   = "${var.name}-app-"
-  image_id      = data.aws_ssm_parameter.amazon_linux.insecure_value
+  image_id      = local.server_image
   instance_type = var.app_instance_type
-  user_data     = local.app_server_user_data
+  user_data     = local.servers_set_up_by_ansible ? local.admin_ssh_user_data : local.app_server_user_data
   # A new image_tag or setting makes a new version; the Auto Scaling group rolls it out.
+  # (Set up by Ansible, the template does not change with a release: rolling-deploy.yml
+  # replaces the container, not the instance.)
   update_default_version = true
   ebs_optimized          = true
 

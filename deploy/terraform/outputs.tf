@@ -63,3 +63,20 @@ output "app_private_ips" {
   description = "The app servers' addresses (private subnets: reach them through the proxy, ProxyJump); empty with the ALB."
   value       = aws_instance.app[*].private_ip
 }
+
+# With servers_set_up_by = "ansible": deploy/ansible's inventory and where its vault's
+# values are (deploy/ansible/README.md, "On AWS"):
+#   terraform output -raw ansible_inventory > ../ansible/inventories/aws/hosts.yml
+output "ansible_inventory" {
+  description = "deploy/ansible's inventory (YAML): the proxy and app servers' addresses and the roles' settings from these resources; null unless servers_set_up_by = \"ansible\"."
+  value       = local.servers_set_up_by_ansible ? yamlencode(local.ansible_inventory) : null
+}
+
+output "ansible_vault_secrets" {
+  description = "The Secrets Manager secrets that deploy/ansible's vault copies, by vault name (the values are not here)."
+  value = {
+    vault_secret_key             = aws_secretsmanager_secret.django_secret_key.arn
+    vault_database_app_password  = aws_secretsmanager_secret.database_app_password.arn
+    vault_cloudfront_private_key = aws_secretsmanager_secret.cloudfront_private_key.arn
+  }
+}

@@ -49,6 +49,15 @@ resource "aws_instance" "app" {
 locals {
   # nginx's upstream block (docker/nginx/proxy.conf.template): one line per app server.
   proxy_upstream_servers = join(" ", [for app in aws_instance.app : "server ${app.private_ip}:${local.app_port};"])
+
+  # The proxy's boot script, when it sets itself up: nginx in Docker with that pool.
+  proxy_user_data = base64gzip(templatefile("${path.module}/templates/proxy.sh.tftpl", {
+    vpc_cidr            = var.vpc_cidr
+    upstream_servers    = local.proxy_upstream_servers
+    proxy_conf_template = file("${path.module}/../../docker/nginx/proxy.conf.template")
+    start_proxy_script  = file("${path.module}/../../docker/nginx/start-proxy.sh")
+    proxy_settings      = file("${path.module}/../../docker/nginx/proxy.env")
+  }))
 }
 
 resource "aws_instance" "proxy" {
@@ -56,20 +65,16 @@ resource "aws_instance" "proxy" {
   #checkov:skip=CKV2_AWS_41:The proxy calls no AWS API (it pulls the public nginx image), so it gets no role at all.
   #checkov:skip=CKV_AWS_126:Basic five-minute metrics are enough for nginx, which used 0.4 ms of CPU per request (docs/scaling.md).
   count                  = local.use_alb ? 0 : 1
-  ami                    = data.aws_ssm_parameter.amazon_linux.insecure_value
+  ami                    = local.server_image
   instance_type          = var.proxy_instance_type
   subnet_id              = aws_subnet.public[0].id
   vpc_security_group_ids = [aws_security_group.load_balancer.id]
   ebs_optimized          = true
 
+  # Set up by Ansible, the proxy gets only the admin's SSH key (ansible.tf), and its
+  # pool comes from the inventory, so a new app server does not replace it.
   user_data_replace_on_change = true
-  user_data_base64 = base64gzip(templatefile("${path.module}/templates/proxy.sh.tftpl", {
-    vpc_cidr            = var.vpc_cidr
-    upstream_servers    = local.proxy_upstream_servers
-    proxy_conf_template = file("${path.module}/../../docker/nginx/proxy.conf.template")
-    start_proxy_script  = file("${path.module}/../../docker/nginx/start-proxy.sh")
-    proxy_settings      = file("${path.module}/../../docker/nginx/proxy.env")
-  }))
+  user_data_base64            = local.servers_set_up_by_ansible ? local.admin_ssh_user_data : local.proxy_user_data
 
   metadata_options {
     http_endpoint               = "enabled"

@@ -5,7 +5,9 @@
 #   internet  --80/443-->  load_balancer  --app_port-->  app_servers  --5432-->  database
 #
 # Nothing else comes in: no SSH (use Session Manager or the release job's console output,
-# README.md), and the database accepts the app servers only. tests/deploy/ checks this
+# README.md), and the database accepts the app servers only. The one exception is
+# servers_set_up_by = "ansible" (the end of this file): SSH to the proxy from the
+# admin's addresses, and on from the proxy to the app servers. tests/deploy/ checks this
 # graph, and that nothing but the load balancer is open to 0.0.0.0/0.
 
 resource "aws_security_group" "load_balancer" {
@@ -115,4 +117,42 @@ resource "aws_vpc_security_group_ingress_rule" "database_from_app_servers" {
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
+}
+
+# --- SSH, only when Ansible sets the servers up (ansible.tf) ----------------------------
+#
+#   admin_ssh_cidrs  --22-->  proxy  --22-->  app servers   (ssh -J admin@proxy admin@app)
+#
+# The app servers, which have no public address, take SSH from the proxy's group only;
+# the proxy, from the addresses in admin_ssh_cidrs only (never 0.0.0.0/0: variables.tf).
+
+resource "aws_vpc_security_group_ingress_rule" "proxy_ssh_from_admins" {
+  for_each          = local.servers_set_up_by_ansible ? toset(var.admin_ssh_cidrs) : toset([])
+  security_group_id = aws_security_group.load_balancer.id
+  description       = "SSH from an admin's address (Ansible)"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+}
+
+resource "aws_vpc_security_group_egress_rule" "proxy_ssh_to_app_servers" {
+  count                        = local.servers_set_up_by_ansible ? 1 : 0
+  security_group_id            = aws_security_group.load_balancer.id
+  description                  = "SSH on to the app servers (ProxyJump)"
+  referenced_security_group_id = aws_security_group.app_servers.id
+  ip_protocol                  = "tcp"
+  from_port                    = 22
+  to_port                      = 22
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_servers_ssh_from_proxy" {
+  #checkov:skip=CKV_AWS_24:False positive: the source is the proxy's security group, not 0.0.0.0/0 (tests/deploy/test_terraform_security.py checks every rule's source).
+  count                        = local.servers_set_up_by_ansible ? 1 : 0
+  security_group_id            = aws_security_group.app_servers.id
+  description                  = "SSH from the proxy (ProxyJump), nowhere else"
+  referenced_security_group_id = aws_security_group.load_balancer.id
+  ip_protocol                  = "tcp"
+  from_port                    = 22
+  to_port                      = 22
 }

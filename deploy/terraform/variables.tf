@@ -35,6 +35,53 @@ variable "load_balancer" {
   }
 }
 
+variable "servers_set_up_by" {
+  description = "Who turns the proxy and app instances into bird.ai. \"user_data\": their own boot scripts (templates/), so an instance the Auto Scaling group replaces sets itself up. \"ansible\" (load_balancer = \"nginx\" only): deploy/ansible/'s playbooks, over SSH; the instances start as bare Debian 12 with only admin_ssh_public_key, and the ansible_inventory output is the playbooks' inventory (README.md, \"Two ways to set the servers up\")."
+  type        = string
+  default     = "user_data"
+
+  validation {
+    condition     = contains(["user_data", "ansible"], var.servers_set_up_by)
+    error_message = "servers_set_up_by is \"user_data\" or \"ansible\"."
+  }
+
+  # The Auto Scaling group behind the ALB starts and replaces app servers by itself, at
+  # any hour, with no one there to run a playbook: only user data can set those up.
+  validation {
+    condition     = var.servers_set_up_by == "user_data" || var.load_balancer == "nginx"
+    error_message = "servers_set_up_by = \"ansible\" needs load_balancer = \"nginx\": the ALB's Auto Scaling group replaces servers by itself, and only user data sets those up."
+  }
+
+  validation {
+    condition     = var.servers_set_up_by == "user_data" || var.admin_ssh_public_key != ""
+    error_message = "servers_set_up_by = \"ansible\" needs admin_ssh_public_key: Ansible logs in with it."
+  }
+}
+
+variable "admin_ssh_public_key" {
+  description = "The OpenSSH public key (one line, \"ssh-ed25519 AAAA... you@laptop\") that Ansible logs in with as Debian's user admin (servers_set_up_by = \"ansible\"). Its private half stays on your machine, in ssh-agent."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.admin_ssh_public_key == "" || can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( .*)?$", var.admin_ssh_public_key))
+    error_message = "One line of an OpenSSH public key (the .pub file), e.g. \"ssh-ed25519 AAAA... you@laptop\"."
+  }
+}
+
+variable "admin_ssh_cidrs" {
+  description = "Where SSH to the proxy instance may come from (servers_set_up_by = \"ansible\"): your address as a /32, e.g. [\"203.0.113.7/32\"] (curl https://checkip.amazonaws.com). Empty: no SSH rule at all. The app servers take SSH from the proxy only (ProxyJump)."
+  type        = list(string)
+  default     = []
+
+  # IPv4 ranges (the VPC has no IPv6) of at most 65,536 addresses: never 0.0.0.0/0,
+  # whose port 22 bots find and try passwords on within minutes.
+  validation {
+    condition     = alltrue([for cidr in var.admin_ssh_cidrs : can(cidrnetmask(cidr)) && can(regex("/(1[6-9]|2[0-9]|3[0-2])$", cidr))])
+    error_message = "IPv4 ranges of /16 or narrower, e.g. \"203.0.113.7/32\": never 0.0.0.0/0 or ::/0."
+  }
+}
+
 variable "certificate_arn" {
   description = "ARN of an ACM certificate for site_host_names. Empty: the load balancer serves plain HTTP on port 80 (a course demo; docs/deploy-aws.md, section 11 B). Set: HTTPS on 443, and port 80 redirects to it. Only the ALB uses it."
   type        = string

@@ -3,7 +3,8 @@
 # same provider code, whose resource schemas the files below were checked against;
 # raise them on purpose, read the provider's changelog, and run `terraform plan`.
 terraform {
-  required_version = ">= 1.6.0"
+  # 1.9: a variable's validation may name other variables (servers_set_up_by's does).
+  required_version = ">= 1.9.0"
 
   required_providers {
     aws = {

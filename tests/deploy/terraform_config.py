@@ -9,6 +9,8 @@ test can run them on a mutated copy and show that each one can fail.
 """
 
 import copy
+import functools
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +70,13 @@ def parse_file(path: Path) -> dict:
 
 
 def load(directory: Path = TERRAFORM_DIR) -> Config:
+    """The configuration in `directory`, parsed once per test session (parsing takes
+    seconds); each caller gets its own copy to change."""
+    return _parsed(directory).copy()
+
+
+@functools.cache
+def _parsed(directory: Path) -> Config:
     files = sorted(directory.glob("*.tf"))
     assert files, f"no .tf files in {directory}"
     config = Config()
@@ -92,6 +101,18 @@ def load(directory: Path = TERRAFORM_DIR) -> Config:
                     target[name] = body
         config.other += [{k: v} for k, v in parsed.items() if k in ("terraform", "provider")]
     return config
+
+
+def problems_of_broken_copy(config: Config, check, breakage) -> list[str]:
+    """What `check` reports on a copy of the configuration that `breakage` changed: the
+    proof that the check can fail."""
+    broken = config.copy()
+    breakage(broken)
+    return check(broken)
+
+
+def breakage_ids(breakages: list[tuple]) -> list[str]:
+    return [f"{check}: {breakage.__name__}" for check, breakage, _ in breakages]
 
 
 def block(body: dict, name: str) -> list[dict]:
@@ -154,3 +175,62 @@ def literal(config: Config, value):
         if match and match.group(1) in config.locals:
             return config.locals[match.group(1)]
     return value
+
+
+# --- The variables' validations, evaluated -------------------------------------------------
+#
+# Terraform's validation conditions are expressions; the ones in variables.tf use only
+# the few functions below, so they are evaluated here by rewriting them as Python. An
+# expression outside that small language fails the test (NameError, SyntaxError), so a
+# condition is never taken for true without being evaluated.
+
+
+def _cidrnetmask(cidr: str) -> str:
+    if "/" not in cidr:  # Terraform's cidrnetmask needs the prefix length
+        raise ValueError(f"{cidr}: no prefix length")
+    return str(ipaddress.IPv4Interface(cidr).netmask)  # IPv4 only, as Terraform's
+
+
+def _regex(pattern: str, text: str) -> str:
+    if not (match := re.search(pattern, text)):
+        raise ValueError(f"{text!r} does not match {pattern!r}")  # Terraform's regex fails too
+    return match.group(0)
+
+
+def _can(thunk) -> bool:
+    try:
+        thunk()
+    except (ValueError, TypeError, IndexError):
+        return False
+    return True
+
+
+HCL_FUNCTIONS = {
+    "alltrue": all,
+    "can": _can,
+    "cidrnetmask": _cidrnetmask,
+    "contains": lambda items, value: value in items,
+    "length": len,
+    "regex": _regex,
+}
+
+
+def evaluate_condition(condition: str, variables: dict) -> bool:
+    python = condition.removeprefix("${").removesuffix("}")
+    python = re.sub(r"\[for (\w+) in (.+?) : (.+)\]", r"[\3 for \1 in \2]", python)
+    python = python.replace("&&", " and ").replace("||", " or ")
+    python = re.sub(r"!(?!=)", " not ", python)
+    python = re.sub(r"\bvar\.(\w+)", r'var["\1"]', python)
+    python = python.replace("can(", "can(lambda: ")  # can() must see the error itself
+    return eval(python, {"__builtins__": {}, "var": variables, **HCL_FUNCTIONS})  # noqa: S307
+
+
+def validation_errors(config: Config, name: str, value, **others) -> list[str]:
+    """The error messages Terraform would give for `-var name=value` (and `others`)."""
+    variables = {key: body.get("default") for key, body in config.variables.items()}
+    variables |= others | {name: value}
+    return [
+        rule["error_message"]
+        for rule in block(config.variables[name], "validation")
+        if not evaluate_condition(rule["condition"], variables)
+    ]

@@ -10,9 +10,12 @@ import pytest
 from tests.deploy.terraform_config import (
     Config,
     block,
+    breakage_ids,
     literal,
     load,
+    problems_of_broken_copy,
     referenced_name,
+    references,
 )
 
 pytestmark = pytest.mark.database_independent
@@ -29,6 +32,9 @@ def rules(config: Config) -> list[dict]:
 
     def add(resource, direction, group, body):
         sources = [f"cidr:{cidr}" for key in ("cidr_ipv4", "cidr_ipv6") if (cidr := body.get(key))]
+        if sources in (["cidr:${each.value}"], ["cidr:${each.key}"]):
+            # One rule per address of a list variable: the source is that variable.
+            sources = [f"var:{name}" for name in sorted(references(body["for_each"])["var"])]
         for key in ("cidr_blocks", "ipv6_cidr_blocks"):
             sources += [f"cidr:{cidr}" for cidr in body.get(key) or []]
         for key in ("referenced_security_group_id", "source_security_group_id"):
@@ -51,6 +57,7 @@ def rules(config: Config) -> list[dict]:
                     "source": source,
                     "protocol": protocol,
                     "port": low if low == high else f"{low}-{high}",
+                    "made_when": str(body.get("count", body.get("for_each", ""))),
                 }
             )
 
@@ -68,6 +75,15 @@ def rules(config: Config) -> list[dict]:
     return found
 
 
+# SSH exists only when Ansible sets the servers up (ansible.tf): from the admin's
+# addresses to the proxy (load_balancer's group), and from the proxy to the app servers.
+SSH_INGRESS = {
+    ("load_balancer", "var:admin_ssh_cidrs", 22),
+    ("app_servers", "sg:load_balancer", 22),
+}
+ANSIBLE_MODE = "local.servers_set_up_by_ansible"
+
+
 def security_group_problems(config: Config) -> list[str]:
     app_port = literal(config, "${local.app_port}")
     allowed_ingress = {
@@ -75,13 +91,15 @@ def security_group_problems(config: Config) -> list[str]:
         ("load_balancer", "cidr:0.0.0.0/0", 443),
         ("app_servers", "sg:load_balancer", app_port),
         ("database", "sg:app_servers", 5432),
-    }
+    } | SSH_INGRESS
     problems, present = [], set()
     for rule in rules(config):
         key = (rule["group"], rule["source"], rule["port"])
         where = "{resource}: {direction} {group} {source} port {port}".format(**rule)
         if rule["protocol"] != "tcp":
             problems.append(f"{where}: protocol {rule['protocol']}, not tcp")
+        if rule["port"] == 22 and ANSIBLE_MODE not in rule["made_when"]:
+            problems.append(f"{where}: SSH only when Ansible sets the servers up ({ANSIBLE_MODE})")
         if rule["direction"] == "ingress":
             present.add(key)
             if key not in allowed_ingress:
@@ -323,6 +341,24 @@ def break_world_ssh(config):
     }
 
 
+def break_world_ssh_to_proxy(config):
+    ssh = config.resource("aws_vpc_security_group_ingress_rule", "proxy_ssh_from_admins")
+    ssh["cidr_ipv4"] = "0.0.0.0/0"
+
+
+def break_admin_ssh_to_app_servers(config):
+    ssh = config.resource("aws_vpc_security_group_ingress_rule", "app_servers_ssh_from_proxy")
+    del ssh["referenced_security_group_id"]
+    ssh["cidr_ipv4"] = "${each.value}"
+    ssh["for_each"] = "${toset(var.admin_ssh_cidrs)}"
+
+
+def break_ssh_in_every_mode(config):
+    del config.resource("aws_vpc_security_group_ingress_rule", "app_servers_ssh_from_proxy")[
+        "count"
+    ]
+
+
 def break_ipv6_inline_rule(config):
     config.resource("aws_security_group", "database")["ingress"] = [
         {"protocol": "tcp", "from_port": 5432, "to_port": 5432, "ipv6_cidr_blocks": ["::/0"]}
@@ -418,6 +454,17 @@ BREAKAGES = [
     ("security groups", break_world_ssh, "not an allowed way in"),
     (
         "security groups",
+        break_world_ssh_to_proxy,
+        "load_balancer cidr:0.0.0.0/0 port 22: not an allowed way in",
+    ),
+    (
+        "security groups",
+        break_admin_ssh_to_app_servers,
+        "app_servers var:admin_ssh_cidrs port 22: not an allowed way in",
+    ),
+    ("security groups", break_ssh_in_every_mode, "SSH only when Ansible sets the servers up"),
+    (
+        "security groups",
         break_ipv6_inline_rule,
         "database cidr:::/0 port 5432: not an allowed way in",
     ),
@@ -455,10 +502,8 @@ BREAKAGES = [
 @pytest.mark.parametrize(
     ("check", "breakage", "message"),
     BREAKAGES,
-    ids=[f"{check}: {breakage.__name__}" for check, breakage, _ in BREAKAGES],
+    ids=breakage_ids(BREAKAGES),
 )
 def test_each_check_catches_a_broken_copy(config, check, breakage, message):
-    broken = config.copy()
-    breakage(broken)
-    problems = CHECKS[check](broken)
+    problems = problems_of_broken_copy(config, CHECKS[check], breakage)
     assert any(message in problem for problem in problems), problems
