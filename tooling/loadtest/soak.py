@@ -10,12 +10,14 @@ hold over time (issue #14's must-show):
 "Minute one" is `baseline_seconds`: 60 s in a 5-minute soak; a short soak (CI's
 60-second one) compares its two halves instead. (Quarters were tried: 15 s hold about
 50 classifications at CI's rate, so their p95 is the third slowest request, and one
-slow burst failed a steady run: 140 ms, then 234, 152 and 195.) It begins after a warm-up (WARM_UP_SECONDS):
-while the users start, every signed-in user logs in at once, and hashing those passwords
-would make the first minute the slowest of all, and the 1.5x check lenient. Requests
-made during the warm-up still count for "no request failed"; only the timing and memory
-comparisons start after it. Nothing here imports Locust: the checks take
-samples (timeline.py) and memory readings, and tests can feed them their own.
+slow burst failed a steady run: 140 ms, then 234, 152 and 195.)
+
+The soak begins after a warm-up (WARM_UP_SECONDS): while the users start, every signed-in
+user logs in at once, and hashing those passwords would make the first minute the slowest
+of all, and the 1.5x check lenient. Requests made during the warm-up still count for "no
+request failed"; only the timing and memory comparisons start after it. Nothing here
+imports Locust: the checks take samples (timeline.py) and memory readings, and tests can
+feed them their own.
 """
 
 import json
