@@ -22,7 +22,8 @@ lint:
 # --- Load test (scripts/loadtest; README "Load test") -----------------------------------
 # Against a stack that is already running:  scripts/stack up --app-servers 2
 # Its users (made once), its capacity (a step load, a few minutes), then the soak:
-# 5 minutes at 70 % of that capacity, or at RATE requests/s (make soak RATE=40).
+# 5 minutes at 70 % of that capacity, or at RATE requests/s (make soak RATE=40), after
+# each signed-in user has uploaded a page of photos (about 30 s) and a 20 s warm-up.
 # Exit code 1 when a soak check fails: zero failed requests, p95 of classify and of
 # history reads within 1.5x minute one, RSS of every app server within +15 %.
 LOADTEST_DIR ?= var/loadtest

@@ -22,6 +22,7 @@ import pytest
 
 from tooling.loadtest.accounts import make_users, write_credentials
 from tooling.loadtest.guard import NotLoopback, require_loopback
+from tooling.loadtest.history import signed_in_users
 from tooling.loadtest.photos import BIRD_PHOTOS, CAMERA_PHOTOS, PhotoPool
 from tooling.loadtest.soak import soak_checks
 from tooling.loadtest.thresholds import Thresholds
@@ -169,6 +170,13 @@ def test_every_upload_was_new_to_the_server(short_run, stack):
     assert distinct == rows
 
 
+def test_the_signed_in_share_of_the_soaks_users_is_rounded_up():
+    # workload.py: 1 anonymous user for every 2 signed in; rounded up.
+    assert signed_in_users(35, 1, 2) == 24
+    assert signed_in_users(3, 1, 2) == 2
+    assert signed_in_users(1, 1, 2) == 1
+
+
 def test_photos_differ_in_bytes_and_pixels():
     pool = PhotoPool(CAMERA_PHOTOS, seed=1)
     photos = [pool.next() for _ in range(200)]
@@ -275,10 +283,18 @@ def test_a_short_soak_reads_every_app_servers_memory(stack, tmp_path):
     pids = [str(app.process.pid) for app in stack.app_servers]
     finished = loadtest(
         "soak", "--host", stack.url, "--tokens", str(stack.users), "--report", str(tmp_path),
-        "--rate", "4", "--duration", "16",
+        "--rate", "4", "--duration", "16", "--history-photos", "3",
         "--app-server-pid", pids[0], "--app-server-pid", pids[1],
     )  # fmt: skip
     soak = json.loads((tmp_path / "soak.json").read_text())
+    # 4 users, of whom ceil(4 x 2/3) = 3 are signed in: each uploaded 3 photos before
+    # the soak's first request, and no one else did.
+    assert soak["history_before"] == {"users": 3, "photos_each": 3, "uploads": 9} | {
+        "seconds": soak["history_before"]["seconds"]
+    }
+    started = json.loads((tmp_path / "summary.json").read_text())["started_unix"]
+    names = [user["username"] for user in json.loads(stack.users.read_text())]
+    assert photos_before(stack, names, started) == dict.fromkeys(names[:3], 3)
     names = [check["check"] for check in soak["checks"]]
     assert names[:3] == [
         "zero failed requests",
@@ -291,6 +307,19 @@ def test_a_short_soak_reads_every_app_servers_memory(stack, tmp_path):
         assert all(rss > 50 * 2**20 for _, rss in readings)
     all_passed = all(check["passed"] for check in soak["checks"])
     assert finished.returncode == (0 if all_passed else 1), finished.stdout
+
+
+def photos_before(stack: Stack, usernames: list[str], unix_time: float) -> dict[str, int]:
+    """How many submissions each of these users had made before `unix_time`."""
+    with psycopg.connect(stack.database_url) as connection:
+        rows = connection.execute(
+            "SELECT u.username, count(*) FROM history_submission s"
+            " JOIN auth_user u ON u.id = s.owner_id"
+            " WHERE u.username = ANY(%s) AND s.created_at < to_timestamp(%s)"
+            " GROUP BY u.username",
+            (usernames, unix_time),
+        ).fetchall()
+    return dict(rows)
 
 
 def steady_samples(duration: int = 120, classify_ms: float = 100.0) -> list[Sample]:

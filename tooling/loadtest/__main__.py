@@ -119,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
                 "timing and memory checks (default 20, or a quarter of a short soak's)",
             )
             mode.add_argument(
+                "--history-photos",
+                type=bounded(int, 0, 200, "--history-photos"),
+                default=24,
+                help="photos each signed-in user uploads before the soak, so that minute "
+                "one reads full history pages as the later minutes do (default 24, a page)",
+            )
+            mode.add_argument(
                 "--app-server-pid",
                 type=int,
                 action="append",
@@ -232,6 +239,7 @@ def run_soak(test, options, servers) -> list[str]:
     warm_up = options.warm_up
     if warm_up is None:
         warm_up = min(WARM_UP_SECONDS, options.duration / 4)
+    history = fill_histories_before_soak(test, options, users)
     memory = MemoryWatch(servers)
     with test:
         test.every(5.0, lambda: memory.read(test.now()))
@@ -242,6 +250,7 @@ def run_soak(test, options, servers) -> list[str]:
         {
             "rate": rate,
             "users": users,
+            "history_before": history,
             "warm_up_seconds": warm_up,
             "minute_one_seconds": baseline_seconds(test.elapsed - warm_up),
             "checks": checks,
@@ -251,6 +260,28 @@ def run_soak(test, options, servers) -> list[str]:
     for check in checks:
         print(("ok      " if check["passed"] else "FAILED  ") + json.dumps(check))
     return [check["check"] for check in checks if not check["passed"]]
+
+
+def fill_histories_before_soak(test, options, users: int) -> dict | None:
+    """Each signed-in user the soak will use uploads --history-photos photos first
+    (history.py says why)."""
+    from tooling.loadtest.history import HistoryNotMade, fill_histories, signed_in_users
+    from tooling.loadtest.runner import LoadTestError
+    from tooling.loadtest.workload import AnonymousVisitor, SignedInUser
+
+    if not options.history_photos or not test.credentials:
+        return None
+    # Signed-in users take the credentials in turn from the first (workload.py).
+    count = signed_in_users(users, AnonymousVisitor.weight, SignedInUser.weight)
+    try:
+        made = fill_histories(test.host, test.credentials[:count], options.history_photos)
+    except HistoryNotMade as error:
+        raise LoadTestError(f"before the soak: {error}") from None
+    print(
+        f"history before the soak: {made['photos_each']} photos for each of "
+        f"{made['users']} users ({made['uploads']} uploads, {made['seconds']} s)"
+    )
+    return made
 
 
 MODES = {"run": run_fixed, "capacity": run_capacity, "soak": run_soak}

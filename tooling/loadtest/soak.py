@@ -12,6 +12,9 @@ hold over time (issue #14's must-show):
 50 classifications at CI's rate, so their p95 is the third slowest request, and one
 slow burst failed a steady run: 140 ms, then 234, 152 and 195.)
 
+Before it, each signed-in user it will use uploads a page of photos (history.py), so that
+minute one reads histories as full as the later minutes do.
+
 The soak begins after a warm-up (WARM_UP_SECONDS): while the users start, every signed-in
 user logs in at once, and hashing those passwords would make the first minute the slowest
 of all, and the 1.5x check lenient. Requests made during the warm-up still count for "no

@@ -115,9 +115,16 @@ def multipart_files(files: Iterable[tuple[str, str, bytes]]) -> tuple[bytes, dic
 
 
 def http_post_file(
-    url: str, *, field_name: str, filename: str, data: bytes, timeout: float = 30
+    url: str,
+    *,
+    field_name: str,
+    filename: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
 ) -> Response:
-    body, headers = multipart_file(field_name, filename, data)
+    body, form_headers = multipart_file(field_name, filename, data)
+    headers = {**form_headers, **(headers or {})}
     return http_request("POST", url, body=body, headers=headers, timeout=timeout)
 
 
