@@ -12,7 +12,6 @@ reach it one at a time cannot all be there at once.
 
 import http.client
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -175,22 +174,6 @@ def get(proxy: Nginx, path: str, headers: dict[str, str] | None = None, method: 
     return response
 
 
-def stored_entries(proxy: Nginx) -> list:
-    cache = proxy.workdir / "app_cache"
-    return [path for path in cache.rglob("*") if path.is_file() and "." not in path.name]
-
-
-def wait_until_stored(proxy: Nginx, entries: int = 1) -> None:
-    """nginx moves a cached answer into its cache folder once the app's answer has
-    ended, which on a busy machine can come just after the client read the last byte:
-    a request sent at once could race it and count as a miss. Entries are named by the
-    MD5 of their key; a name with a dot is one still being written (use_temp_path=off)."""
-    deadline = time.monotonic() + 5
-    while len(stored_entries(proxy)) < entries:
-        assert time.monotonic() < deadline, "nginx stored nothing in its cache"
-        time.sleep(0.02)
-
-
 def all_at_once(proxy: Nginx, path: str, headers: list[dict[str, str]]) -> list:
     with ThreadPoolExecutor(len(headers)) as pool:
         return list(pool.map(lambda each: get(proxy, path, each), headers))
@@ -240,7 +223,7 @@ def test_a_per_user_answer_is_never_stored_even_if_the_app_says_it_may_be(app, p
 def test_another_cookie_alone_does_not_bypass_the_cache(app, proxy):
     """Only the session cookie makes a request per-user (csrftoken, a language...)."""
     first = get(proxy, "/static/site.css", {"Cookie": "csrftoken=abc"})
-    wait_until_stored(proxy)
+    proxy.wait_until_cached()
     second = get(proxy, "/static/site.css", {"Cookie": "csrftoken=def"})
 
     assert [first.getheader("X-Cache-Status"), second.getheader("X-Cache-Status")] == [
@@ -252,7 +235,7 @@ def test_another_cookie_alone_does_not_bypass_the_cache(app, proxy):
 
 def test_a_public_page_is_served_from_the_cache(app, proxy):
     statuses = [get(proxy, "/").getheader("X-Cache-Status")]
-    wait_until_stored(proxy)
+    proxy.wait_until_cached()
     statuses += [get(proxy, "/").getheader("X-Cache-Status") for _ in range(2)]
 
     assert statuses == ["MISS", "HIT", "HIT"]

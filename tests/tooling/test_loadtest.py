@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from contextlib import ExitStack, closing
 from dataclasses import replace
 from pathlib import Path
@@ -281,20 +282,22 @@ def test_step_load_reports_a_capacity(stack, tmp_path):
 
 def test_a_short_soak_reads_every_app_servers_memory(stack, tmp_path):
     pids = [str(app.process.pid) for app in stack.app_servers]
+    before_the_command = time.time()
     finished = loadtest(
         "soak", "--host", stack.url, "--tokens", str(stack.users), "--report", str(tmp_path),
         "--rate", "4", "--duration", "16", "--history-photos", "3",
         "--app-server-pid", pids[0], "--app-server-pid", pids[1],
     )  # fmt: skip
     soak = json.loads((tmp_path / "soak.json").read_text())
-    # 4 users, of whom ceil(4 x 2/3) = 3 are signed in: each uploaded 3 photos before
-    # the soak's first request, and no one else did.
+    # 4 users, of whom ceil(4 x 2/3) = 3 are signed in: each uploaded 3 photos between
+    # the command's start and the soak's first request, and no one else did (other
+    # tests' runs upload for the same users).
     assert soak["history_before"] == {"users": 3, "photos_each": 3, "uploads": 9} | {
         "seconds": soak["history_before"]["seconds"]
     }
     started = json.loads((tmp_path / "summary.json").read_text())["started_unix"]
     names = [user["username"] for user in json.loads(stack.users.read_text())]
-    assert photos_before(stack, names, started) == dict.fromkeys(names[:3], 3)
+    assert photos_between(stack, names, before_the_command, started) == dict.fromkeys(names[:3], 3)
     names = [check["check"] for check in soak["checks"]]
     assert names[:3] == [
         "zero failed requests",
@@ -309,15 +312,16 @@ def test_a_short_soak_reads_every_app_servers_memory(stack, tmp_path):
     assert finished.returncode == (0 if all_passed else 1), finished.stdout
 
 
-def photos_before(stack: Stack, usernames: list[str], unix_time: float) -> dict[str, int]:
-    """How many submissions each of these users had made before `unix_time`."""
+def photos_between(stack: Stack, usernames: list[str], start: float, end: float) -> dict[str, int]:
+    """How many submissions each of these users made between two Unix times."""
     with psycopg.connect(stack.database_url) as connection:
         rows = connection.execute(
             "SELECT u.username, count(*) FROM history_submission s"
             " JOIN auth_user u ON u.id = s.owner_id"
-            " WHERE u.username = ANY(%s) AND s.created_at < to_timestamp(%s)"
+            " WHERE u.username = ANY(%s)"
+            " AND s.created_at BETWEEN to_timestamp(%s) AND to_timestamp(%s)"
             " GROUP BY u.username",
-            (usernames, unix_time),
+            (usernames, start, end),
         ).fetchall()
     return dict(rows)
 

@@ -147,6 +147,8 @@ class SignedInUser(Visitor):
         self.submission_ids: list[int] = []
         wants_session = number < self.sessions and bool(self.me.password)
         self.signed_in = wants_session and self.sign_in()
+        if self.signed_in:
+            self.history_page()  # where a user who signs in looks first
 
     def sign_in(self) -> bool:
         login = LOGIN_PAGE

@@ -8,6 +8,7 @@ prefix, the server's temporary directory.
 import os
 import re
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -213,3 +214,20 @@ class Nginx(ServerProcess):
 
     def is_ready(self) -> bool:
         return tcp_port_open(LOOPBACK, self.port)
+
+    def cached_entries(self) -> list[Path]:
+        """The answers the load balancer's proxy cache holds (app_cache). Entries are
+        named by the MD5 of their key; a name with a dot is one still being written
+        (use_temp_path=off)."""
+        cache = self.workdir / "app_cache"
+        return [path for path in cache.rglob("*") if path.is_file() and "." not in path.name]
+
+    def wait_until_cached(self, entries: int = 1, timeout: float = 5.0) -> None:
+        """nginx moves a cached answer into its cache folder once the app's answer has
+        ended, which on a busy machine can come just after the client read the last
+        byte: a request sent at once could race it and count as a miss."""
+        deadline = time.monotonic() + timeout
+        while len(self.cached_entries()) < entries:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nginx cached {len(self.cached_entries())} of {entries}")
+            time.sleep(0.02)
