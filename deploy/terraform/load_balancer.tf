@@ -36,11 +36,6 @@ resource "aws_lb_target_group" "app" {
   # (GUNICORN_GRACEFUL_TIMEOUT, 20 s) and a little more.
   deregistration_delay = 30
 
-  # To the app server with the fewest requests in flight, as the nginx proxy does
-  # (least_conn in docker/nginx/proxy.conf.template): in turn, a quick request can
-  # queue behind a slow upload while another server is idle (docs/scaling.md).
-  load_balancing_algorithm_type = "least_outstanding_requests"
-
   health_check {
     # /readyz answers 200 only when the database, S3 and the model all work, and it
     # answers any host name (the ALB sends the instance's address).

@@ -68,8 +68,7 @@ def fill_template(template: str, values: Mapping[str, str]) -> str:
 
 
 def load_balancer_config(listen: str, upstreams: Sequence[str], **settings: str) -> str:
-    """The whole nginx.conf of the reverse proxy: each request to the app server
-    with the fewest in flight (least_conn), over app servers
+    """The whole nginx.conf of the reverse proxy: round-robin over app servers
     ("host:port"), with the per-address limits of PROXY_SETTINGS, overridden by
     `settings` given by their names (PROXY_LOGIN_RATE="2r/s")."""
     unknown = set(settings) - set(PROXY_SETTINGS)
