@@ -5,8 +5,9 @@
     python -m autograder --url http://127.0.0.1:8000 --results var/results.json
 
 Exit status: 0 when every check was decided (passed or not), 1 when the grader failed
-on any (results.json says which), 2 for a wrong command line. results.json is written
-in every case but the last.
+on any (results.json says which), 2 for a wrong command line. Stopped by SIGTERM, SIGINT
+or SIGHUP, it writes results.json and then ends by that signal. results.json is written
+in every case but a wrong command line.
 """
 
 import argparse

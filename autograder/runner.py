@@ -121,6 +121,7 @@ class Guard:
         self.finished: dict[int, CheckResult] = {}
         self.running: tuple[int, float] | None = None  # (index, when it started)
         self.stopped_by = ""
+        self.stop_signal: signal.Signals | None = None
         self.worker: subprocess.Popen | None = None
         self.workers_started = 0
         self.lost_a_check = False
@@ -213,6 +214,7 @@ class Guard:
                     start = self.after_worker(log)
             except Stopped as stop:
                 self.stopped_by = str(stop)
+                self.stop_signal = signal.Signals[str(stop)]
             for each in STOP_SIGNALS:  # the final results.json is written whatever comes
                 signal.signal(each, signal.SIG_IGN)
             return self.write()
@@ -394,6 +396,7 @@ def grade(
     writes results.json, tells the staff of grader errors, and returns the results."""
     began = time.monotonic()
     deployment = url or ""
+    guard = None
     write_results(not_started(), results_path)  # there is a results.json from now on
     try:
         if url is not None:
@@ -406,6 +409,10 @@ def grade(
     except Exception:  # noqa: BLE001 (whatever broke, the student gets a results.json)
         results = crash_results(results_path, began)
     alert_staff(results, deployment=deployment)
+    if guard and guard.stop_signal:
+        # Stopped by a signal: now that results.json is written, the signal does what it
+        # would have done (ends the process; in a test run, interrupts pytest).
+        signal.raise_signal(guard.stop_signal)
     return results
 
 
