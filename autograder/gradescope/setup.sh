@@ -13,6 +13,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3.11 python3.11-venv ca-certificates
 python3.11 -m venv "$VENV"
+# 22.04's python3.11 brings an older pip; this is the one the project's tests install with.
+"$VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check pip==23.0.1
 "$VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check \
     -r "$SOURCE/requirements-autograder.txt"
 cd "$SOURCE"
