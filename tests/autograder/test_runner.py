@@ -281,7 +281,10 @@ def test_sigterm_to_the_guard_ends_the_run_with_what_was_found(tmp_path):
 
 def test_sigkill_of_the_guard_leaves_the_last_results_and_no_worker(tmp_path):
     guard, results_path, _ = start_guard(tmp_path, "WAITS")
-    time.sleep(0.3)  # the guard writes results.json a poll after the check starts
+    deadline = time.monotonic() + 10  # the guard rewrites results.json a poll later
+    while "stopped while this check was running" not in results_path.read_text():
+        assert time.monotonic() < deadline, "the guard never wrote that the check runs"
+        time.sleep(0.05)
     guard.kill()
     guard.wait(timeout=10)
     results = json.loads(results_path.read_text())
