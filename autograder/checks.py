@@ -48,3 +48,7 @@ class Check:
     points: float
     run: Callable[[Slip], str | None]
     tags: tuple[str, ...] = field(default=())
+    # Seconds the runner lets it take before stopping it as a grader error; None: the
+    # run's --timeout. A check that waits on the deployment should give up sooner by
+    # itself, with a DeploymentWrong that says what did not answer.
+    time_limit: float | None = None

@@ -16,7 +16,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 # import-linter reads.
 PACKAGES = [
     "birdai", "history", "geo", "classifier", "accounts", "throttling", "shared",
-    "tooling", "bench", "tests",
+    "tooling", "bench", "tests", "autograder",
 ]  # fmt: skip
 
 pytestmark = pytest.mark.database_independent
@@ -67,6 +67,12 @@ FORBIDDEN_IMPORTS = {
         "classifier/labels.py",
         "from birdai import settings",
         ["classifier is not allowed to import birdai"],
+    ),
+    # The autograder grades the app from outside; the app never leans on it.
+    "the app importing the autograder": (
+        "shared/errors.py",
+        "from autograder.checks import DeploymentWrong",
+        ["The app never imports the autograder", "shared.errors -> autograder.checks"],
     ),
 }
 
