@@ -80,8 +80,13 @@ def aws_environment(moto_server: MotoServer, monkeypatch) -> MotoServer:
     """An empty moto account that every boto3 client of this test talks to: the server is
     reset, and AWS_ENDPOINT_URL points at it, so no test can reach real AWS by mistake."""
     moto_server.reset()
+    point_boto3_at(moto_server, monkeypatch)
+    return moto_server
+
+
+def point_boto3_at(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every boto3 client made until `monkeypatch` undoes it talks to `server`."""
     for name in CLEARED_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    for name, value in moto_server.client_environment().items():
+    for name, value in server.client_environment().items():
         monkeypatch.setenv(name, value)
-    return moto_server
