@@ -140,6 +140,29 @@ def run_app_servers(
     return started
 
 
+def run_proxy(deployment: Deployment, instance_type: str = "c7i.large") -> str:
+    """proxy.tf (load_balancer = "nginx"): one instance in a public subnet, the load
+    balancer's group, Name <name>-proxy, with an Elastic IP."""
+    ec2 = deployment.client("ec2")
+    proxy = ec2.run_instances(
+        ImageId=IMAGE_ID,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType=instance_type,
+        SubnetId=deployment.subnets["public"][0],
+        SecurityGroupIds=[deployment.groups["load_balancer"]],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags(Name=f"{NAME}-proxy")}],
+    )["Instances"][0]["InstanceId"]
+    attach_elastic_ip(deployment, proxy)
+    return proxy
+
+
+def attach_elastic_ip(deployment: Deployment, instance: str) -> None:
+    ec2 = deployment.client("ec2")
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=allocation, InstanceId=instance)
+
+
 def build_load_balancer(deployment: Deployment) -> None:
     """load_balancer.tf: an internet-facing ALB in the public subnets, a target group
     (health check /readyz) with the app servers in it, an HTTP listener."""

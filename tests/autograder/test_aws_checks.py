@@ -13,14 +13,17 @@ import pytest
 
 from autograder import aws_checks
 from autograder.aws import forget_connections
+from autograder.checks import DeploymentWrong
 from autograder.cost_guard import PRICES_PATH
 from autograder.iam_policies import grader_policy, grader_policy_actions
 from tests.autograder.aws_account import (
     DATABASE_PORT,
     Deployment,
+    attach_elastic_ip,
     build_reference_deployment,
     failures,
     outcomes,
+    run_proxy,
 )
 
 pytestmark = pytest.mark.database_independent
@@ -92,6 +95,10 @@ def app_servers_outside_the_load_balancer(deployment: Deployment) -> None:
     )
 
 
+def app_server_with_a_public_address(deployment: Deployment) -> None:
+    attach_elastic_ip(deployment, deployment.app_servers[0])
+
+
 def slip_that_may_write(deployment: Deployment) -> None:
     iam = deployment.client("iam")
     everything_in_s3 = {
@@ -120,6 +127,11 @@ DEFECTS: list[tuple[Callable[[Deployment], None], str, str]] = [
         app_servers_outside_the_load_balancer,
         "AWS: the app servers sit behind a load balancer or the proxy",
         "not a target of any load balancer",
+    ),
+    (
+        app_server_with_a_public_address,
+        "AWS: the app servers sit behind a load balancer or the proxy",
+        "around the load balancer",
     ),
     (slip_that_may_write, "AWS: the permission slip is read-only", "s3:*"),
 ]
@@ -150,6 +162,22 @@ def test_every_price_has_a_date_and_a_source():
         assert entry["usd"] > 0
         assert entry["date"][:4].isdigit()
         assert entry["source"]
+
+
+def test_the_nginx_proxy_tier_stands_in_for_the_load_balancer(deployment):
+    """load_balancer = "nginx": no target group, a proxy instance in front; its type
+    counts as a tier of its own."""
+    app_servers_outside_the_load_balancer(deployment)
+    proxy = run_proxy(deployment)
+    slip = deployment.user_slip
+    assert "behind the nginx proxy" in aws_checks.app_servers_behind_a_load_balancer(slip)
+    assert "proxy: c7i.large" in aws_checks.instance_types_match_the_assignment(slip)
+    ec2 = deployment.client("ec2")
+    ec2.stop_instances(InstanceIds=[proxy])
+    ec2.modify_instance_attribute(InstanceId=proxy, InstanceType={"Value": "t3.micro"})
+    ec2.start_instances(InstanceIds=[proxy])
+    with pytest.raises(DeploymentWrong, match="the nginx proxy"):
+        aws_checks.instance_types_match_the_assignment(slip)
 
 
 # --- The data the checks read -------------------------------------------------------------
