@@ -10,6 +10,7 @@ stops one must start it again before it ends.
 
 import pytest
 
+from tooling.servers.moto import CLEARED_VARIABLES, MotoServer
 from tooling.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
 from tooling.servers.postgres import PostgresCluster
 from tooling.servers.redis import RedisServer
@@ -63,3 +64,29 @@ def redis_server():
     """A Redis server for the session; tests that count in it call redis_server.flush()."""
     with RedisServer() as server:
         yield server
+
+
+# --- AWS's APIs (moto), for the autograder's AWS checks --------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def aws_environment(moto_server: MotoServer, monkeypatch) -> MotoServer:
+    """An empty moto account that every boto3 client of this test talks to: the server is
+    reset, and AWS_ENDPOINT_URL points at it, so no test can reach real AWS by mistake."""
+    moto_server.reset()
+    point_boto3_at(moto_server, monkeypatch)
+    return moto_server
+
+
+def point_boto3_at(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every boto3 client made until `monkeypatch` undoes it talks to `server`."""
+    for name in CLEARED_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in server.client_environment().items():
+        monkeypatch.setenv(name, value)

@@ -5,6 +5,8 @@ as a subprocess on free 127.0.0.1 ports.
         psycopg.connect(postgres.url)
     with RedisServer() as redis:               # Redis (shared throttling counters)
         redis.url                              # redis://127.0.0.1:PORT/0
+    with MotoServer() as aws:                  # AWS's APIs (moto), for the autograder
+        aws.endpoint_url                       # AWS_ENDPOINT_URL
     with SeaweedS3() as s3:                    # S3 API (SeaweedFS)
         s3.create_bucket("photos", public_read=True)
         with Nginx.cdn(s3.endpoint_url, "photos") as cdn:
@@ -17,6 +19,7 @@ and deletes its temporary directory. tests/server_fixtures.py shares them per se
 """
 
 from tooling.servers.gunicorn import Gunicorn, prepare_app, run_python
+from tooling.servers.moto import MotoServer
 from tooling.servers.net import (
     free_port,
     free_ports,
@@ -41,6 +44,7 @@ from tooling.servers.seaweed import SeaweedS3
 
 __all__ = [
     "Gunicorn",
+    "MotoServer",
     "Nginx",
     "PostgresCluster",
     "RedisServer",
