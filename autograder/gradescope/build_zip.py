@@ -31,6 +31,9 @@ ROOT_FILES = {  # name in the zip: file in the repository (executable?)
 CODE_ROOTS = ["autograder", "tooling/loadtest"]  # every module below these, and their imports
 DATA_FILES = [
     "autograder/results.schema.json",
+    "autograder/assignment.json",  # the instance types per tier (aws_checks.py)
+    "autograder/prices.json",  # the cost guard's dated price table
+    "docs/aws/grader-read-only-policy.json",  # the calls the AWS checks may make
     "docker/nginx/proxy.env",  # tooling/servers/nginx.py reads it when imported
 ]
 PHOTOS = [  # the photos tooling/loadtest/photos.py and the HTTP checks send
