@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from autograder.checks import Check, DeploymentWrong, Slip
 from autograder.http_client import Answer, Client
 from autograder.http_state import GradingState, User
+from autograder.load_check import LOAD_SECONDS, LOAD_USERS, load_test
 from autograder.photos import (
     GPS_LATITUDE,
     GPS_LONGITUDE,
@@ -395,14 +396,27 @@ class _StatePerUrl:
         return self.state
 
 
-def checks() -> list[Check]:
-    """A new list of the HTTP checks, with a state of its own."""
+LOAD_TEST_NAME = "A bounded load test (failures and p95)"
+LOAD_TEST_POINTS = 5
+
+
+def checks(*, load_users: int = LOAD_USERS, load_seconds: float = LOAD_SECONDS,
+           with_load_test: bool = True) -> list[Check]:  # fmt: skip
+    """A new list of the HTTP checks, with a state of its own; the load test last, so
+    that it finds the deployment as the other checks left it."""
     state_for = _StatePerUrl()
 
     def bound(check: Callable[[GradingState], str]) -> Callable[[Slip], str]:
         return lambda slip: check(state_for(slip))
 
-    return [Check(name, points, bound(check), tags) for name, points, check, tags in PLAN]
+    listed = [Check(name, points, bound(check), tags) for name, points, check, tags in PLAN]
+    if with_load_test:
+
+        def run_load_test(state: GradingState) -> str:
+            return load_test(state, users=load_users, seconds=load_seconds)
+
+        listed.append(Check(LOAD_TEST_NAME, LOAD_TEST_POINTS, bound(run_load_test), ("load",)))
+    return listed
 
 
 CHECKS: list[Check] = checks()
