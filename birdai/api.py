@@ -20,6 +20,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.api import router as accounts_router
 from accounts.auth import CsrfFailed
+from accounts.signup_api import InvalidCredentials
+from accounts.signup_api import router as signup_router
 from birdai.middleware import ERRORS_BY_STATUS
 from classifier.api import router as classifier_router
 from history.api import router as history_router
@@ -45,6 +47,7 @@ api = NinjaAPI(
 )
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)
+api.add_router("/", signup_router)
 api.add_router("/", history_router)
 api.add_router("/", locations_router)
 
@@ -109,6 +112,12 @@ def csrf_failed(request: HttpRequest, error: CsrfFailed) -> HttpResponse:
         "the X-CSRFToken header); scripts should send 'Authorization: Bearer <token>'.",
         403,
     )
+
+
+# POST /api/v1/signup refused by the sign-up form (400), /api/v1/token's wrong password (401).
+@api.exception_handler(InvalidCredentials)
+def invalid_credentials(request: HttpRequest, error: InvalidCredentials) -> HttpResponse:
+    return error_response(request, error.code, error.message, error.status)
 
 
 # Over a limit (throttling/): the usual shape, and when to try again.

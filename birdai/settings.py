@@ -117,6 +117,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# POST /api/v1/signup and /api/v1/token (accounts/signup_api.py): an account and an API
+# token for scripts, without a browser. Off by default (both paths answer 404); the
+# course's autograder tells students to turn it on, as it signs up its own users.
+API_SIGNUP_ENABLED = env_bool("API_SIGNUP_ENABLED", False)
+
 # --- Throttling (throttling/) ------------------------------------------------------
 # Every limit is a setting; README "Throttling" explains each default with the arithmetic
 # of an autograder that load-tests from ONE address with many accounts: work done

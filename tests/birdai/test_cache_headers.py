@@ -29,6 +29,8 @@ ROUTES = {
     "api/v1/docs": "/api/v1/docs",
     "api/v1/classify": "/api/v1/classify",
     "api/v1/me": "/api/v1/me",
+    "api/v1/signup": "/api/v1/signup",
+    "api/v1/token": "/api/v1/token",
     "api/v1/submissions": "/api/v1/submissions",
     "api/v1/submissions/<submission_id>": "/api/v1/submissions/{id}",
     "api/v1/locations": "/api/v1/locations?bbox=-180,-90,180,90",

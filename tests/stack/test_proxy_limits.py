@@ -96,7 +96,9 @@ def assert_html_error(response: http.client.HTTPResponse, status: int) -> None:
 LIMITED = {
     "/account/login/": "PROXY_LOGIN",
     "/admin/login/": "PROXY_LOGIN",
+    "/api/v1/token": "PROXY_LOGIN",
     "/account/signup/": "PROXY_SIGNUP",
+    "/api/v1/signup": "PROXY_SIGNUP",
     "/history/upload/": "PROXY_UPLOAD",
     "/api/v1/submissions": "PROXY_UPLOAD",
     "/": "PROXY_CLASSIFY",

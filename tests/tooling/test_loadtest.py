@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from tooling.loadtest.accounts import make_users, write_credentials
-from tooling.loadtest.guard import NotLoopback, require_loopback
+from tooling.loadtest.guard import NotLoopback, require_loopback, require_loopback_or_graded
 from tooling.loadtest.history import signed_in_users
 from tooling.loadtest.photos import BIRD_PHOTOS, CAMERA_PHOTOS, PhotoPool
 from tooling.loadtest.soak import soak_checks
@@ -246,6 +246,21 @@ def test_loopback_urls_are_accepted(url):
 def test_other_hosts_are_refused(url):
     with pytest.raises(NotLoopback):
         require_loopback(url)
+
+
+GRADED = "http://203.0.113.7:8080"  # a documentation address (RFC 5737), never contacted
+
+
+def test_the_autograder_may_target_exactly_the_deployment_it_grades():
+    assert require_loopback_or_graded(GRADED + "/", graded_url=GRADED) == GRADED
+    assert require_loopback_or_graded("http://127.0.0.1:8000", graded_url=GRADED)
+
+
+@pytest.mark.parametrize("url", ["http://203.0.113.8:8080", "http://203.0.113.7:8081", GRADED])
+def test_any_other_host_is_still_refused(url):
+    graded_url = "" if url == GRADED else GRADED  # not given: loopback only
+    with pytest.raises(NotLoopback):
+        require_loopback_or_graded(url, graded_url=graded_url)
 
 
 def test_the_command_refuses_a_host_that_is_not_loopback(tmp_path):
