@@ -33,6 +33,7 @@ DATA_FILES = [
     "autograder/results.schema.json",
     "autograder/assignment.json",  # the instance types per tier (aws_checks.py)
     "autograder/prices.json",  # the cost guard's dated price table
+    "autograder/reference_answers.json",  # the reference model's labels (http_checks.py)
     "docs/aws/grader-read-only-policy.json",  # the calls the AWS checks may make
     "docker/nginx/proxy.env",  # tooling/servers/nginx.py reads it when imported
 ]
