@@ -42,9 +42,11 @@ soak: loadtest-users
 		--duration $(SOAK_SECONDS) --report $(LOADTEST_DIR)/soak \
 		$(if $(RATE),--rate $(RATE),--capacity $(LOADTEST_DIR)/capacity/capacity.json)
 
-# CI's version: a 15 s warm-up, then one minute (its "minute one" is the first 30 s of it).
+# CI's version: two minutes, minute two compared with minute one. (A 60 s soak compared
+# 30 s halves, about 110 classifications each at CI's rate: their p95 was the 6th slowest
+# request, and steady runs failed the 1.5x check, e.g. 49.4 ms then 75.2.)
 soak-ci:
-	$(MAKE) soak SOAK_SECONDS=60
+	$(MAKE) soak SOAK_SECONDS=120
 
 # --- The autograder (docs/autograder.md) ----------------------------------------------
 # var/autograder.zip, to upload to Gradescope. ALERT_URL=https://... bakes in the staff's
