@@ -227,7 +227,7 @@ def test_the_proxy_unit_runs_the_repositorys_proxy_configuration():
 
 
 def test_the_guide_links_every_file_in_docs_aws_and_no_missing_one():
-    named = set(re.findall(r"\baws/([\w.-]+\.(?:json|service|sql))\b", GUIDE.read_text()))
+    named = set(re.findall(r"\baws/([\w.-]+\.(?:json|service|sql|md))\b", GUIDE.read_text()))
     assert named == {path.name for path in AWS_DIR.iterdir() if path.is_file()}
 
 
