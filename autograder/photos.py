@@ -12,11 +12,10 @@ bytes, so the file keeps every other byte (its GPS data, its XMP) as the camera 
 import struct
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps
 
-TESTDATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "testdata"
+from tooling.photos import read_testdata
 
 GPS_PHOTO = "exif/gps/DSCN0010.jpg"
 # Where it was taken, as exiftool reads it (tests/testdata/exif/MANIFEST.csv).
@@ -27,10 +26,6 @@ ROTATED_CLOCKWISE = 6  # the EXIF Orientation value
 
 ORIENTATION_TAG = 0x0112
 START_OF_SCAN, APP0, APP1, APP15, COMMENT = 0xDA, 0xE0, 0xE1, 0xEF, 0xFE
-
-
-def read_testdata(relative_path: str) -> bytes:
-    return (TESTDATA_DIR / relative_path).read_bytes()
 
 
 def jpeg_segments(jpeg: bytes) -> list[tuple[int, bytes]]:
