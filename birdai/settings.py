@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from birdai.env import (
     env_bool,
@@ -364,6 +365,14 @@ if DEBUG:
     staticfiles_storage = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 else:
     staticfiles_storage = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+# Compressing with Brotli at its best quality costs about 3 s of CPU per MB. Of the 10 MB
+# collected, 5.6 MB are source maps (django-ninja's API docs and Leaflet ship theirs),
+# which only a browser's developer tools fetch; and by default WhiteNoise compresses
+# both the hashed copy and the original of each file, while pages only ask for the hashed
+# ones. Without these two settings collectstatic took 40 s, in every image build, deploy
+# and test stack; with them, about 6 s.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 STORAGES = {"default": default_storage, "staticfiles": staticfiles_storage}
 

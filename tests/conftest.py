@@ -50,7 +50,7 @@ PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesSto
 @pytest.fixture(scope="session")
 def collected_static_root(tmp_path_factory) -> Path:
     """collectstatic run once per test session as production runs it (hashed names,
-    gzip and Brotli copies): it takes about 20 s, and four test modules read its output."""
+    gzip and Brotli copies): it takes about 6 s, and three test modules read its output."""
     root = tmp_path_factory.mktemp("static")
     with override_settings(
         STATIC_ROOT=root,
