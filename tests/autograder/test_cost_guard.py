@@ -20,6 +20,7 @@ from autograder.aws import connect, forget_connections
 from autograder.aws_regions import enabled_regions, read_within
 from autograder.checks import Slip
 from tests.autograder.aws_account import REGION, Deployment, grader_identities, tags
+from tests.server_fixtures import point_boto3_at
 
 pytestmark = pytest.mark.database_independent
 
@@ -27,25 +28,29 @@ SECOND_REGION = "eu-west-1"
 REGION_HEADING = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d):$")
 
 
-@pytest.fixture
-def slip(aws_environment) -> Slip:
+@pytest.fixture(scope="module")
+def slip(moto_server) -> Slip:
     """The grader's IAM user; an app server in the slip's region; in another region a
-    forgotten volume and Elastic IP, attached to nothing."""
-    forget_connections()
-    deployment = Deployment()
-    grader_identities(deployment)
-    deployment.client("ec2").run_instances(
-        ImageId="ami-12c6146b",
-        MinCount=1,
-        MaxCount=1,
-        InstanceType="c7i.large",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": tags(Name="birdai-app")}],
-    )
-    elsewhere = boto3.client("ec2", region_name=SECOND_REGION)  # moto's administrator
-    elsewhere.create_volume(AvailabilityZone=f"{SECOND_REGION}a", Size=30, VolumeType="gp3")
-    elsewhere.allocate_address(Domain="vpc")
-    yield deployment.user_slip
-    forget_connections()
+    forgotten volume and Elastic IP, attached to nothing. Built once: no test changes
+    the account (they stub or patch what they break), and one connection serves all."""
+    with pytest.MonkeyPatch.context() as patch:
+        point_boto3_at(moto_server, patch)
+        moto_server.reset()
+        forget_connections()
+        deployment = Deployment()
+        grader_identities(deployment)
+        deployment.client("ec2").run_instances(
+            ImageId="ami-12c6146b",
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="c7i.large",
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags(Name="birdai-app")}],
+        )
+        elsewhere = boto3.client("ec2", region_name=SECOND_REGION)  # moto's administrator
+        elsewhere.create_volume(AvailabilityZone=f"{SECOND_REGION}a", Size=30, VolumeType="gp3")
+        elsewhere.allocate_address(Domain="vpc")
+        yield deployment.user_slip
+        forget_connections()
 
 
 @pytest.fixture
@@ -72,7 +77,7 @@ def sections(report: str) -> dict[str, list[str]]:
 # --- Every enabled region ---------------------------------------------------------------------
 
 
-def test_it_lists_each_region_where_something_costs_money_and_no_other(slip):
+def test_it_reads_every_enabled_region_and_lists_those_that_cost_money(slip):
     report = guard.cost_guard(slip)
     listed = sections(report)
     assert set(listed) == {REGION, SECOND_REGION}
@@ -80,13 +85,9 @@ def test_it_lists_each_region_where_something_costs_money_and_no_other(slip):
     forgotten = [line for line in listed[SECOND_REGION] if "NOT ATTACHED" in line]
     assert len(forgotten) == 2  # the volume and the Elastic IP
     assert "$2.40 a month" in " ".join(forgotten)  # 30 GB of gp3 at $0.08
+    assert "Not read" not in report
     regions = enabled_regions(connect(slip))
     assert f"Regions read: {len(regions)}." in report
-    assert "Not read" not in report
-
-
-def test_it_reads_the_enabled_regions_only_the_slips_first(slip):
-    regions = enabled_regions(connect(slip))
     assert regions[0] == REGION
     assert SECOND_REGION in regions
     assert "ap-east-1" not in regions  # an opt-in region the account has not turned on
