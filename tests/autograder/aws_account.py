@@ -23,7 +23,7 @@ NAME = "birdai"  # deploy/terraform/variables.tf: name
 REGION = "us-east-1"
 APP_PORT = 80
 DATABASE_PORT = 5432
-# Any AMI id that moto knows; which one does not matter to the checks.
+# Any AMI id: moto runs it without checking (it loads no images: tooling/servers/moto.py).
 IMAGE_ID = "ami-12c6146b"
 READ_ONLY_ROLE = "birdai-grader"
 
