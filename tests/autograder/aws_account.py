@@ -14,7 +14,9 @@ from tooling.reference_aws_account import (
     DATABASE_PORT,
     REGION,
     attach_elastic_ip,
+    grader_identities,
     run_proxy,
+    tags,
 )
 
 __all__ = [
@@ -24,8 +26,10 @@ __all__ = [
     "attach_elastic_ip",
     "build_reference_deployment",
     "failures",
+    "grader_identities",
     "outcomes",
     "run_proxy",
+    "tags",
 ]
 
 SLIP_URL = "http://birdai.example"  # the AWS checks do not visit it
