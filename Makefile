@@ -1,5 +1,5 @@
 # Shortcuts; the scripts under scripts/ do the work and can be run directly.
-.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip
+.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip autograder-image-test
 
 run:
 	scripts/run
@@ -54,3 +54,8 @@ soak-ci:
 autograder-zip:
 	.venv/bin/python -m autograder.gradescope.build_zip --out var/autograder.zip \
 		$(if $(ALERT_URL),--alert-url '$(ALERT_URL)')
+
+# The grader's image built as Gradescope builds it (on a stand-in for its Ubuntu 22.04
+# base) grades a local stack and the reference AWS account in moto (needs root).
+autograder-image-test:
+	scripts/autograder-image-test
