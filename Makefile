@@ -1,5 +1,6 @@
 # Shortcuts; the scripts under scripts/ do the work and can be run directly.
-.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip
+.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip \
+	starter starter-check
 
 run:
 	scripts/run
@@ -54,3 +55,15 @@ soak-ci:
 autograder-zip:
 	.venv/bin/python -m autograder.gradescope.build_zip --out var/autograder.zip \
 		$(if $(ALERT_URL),--alert-url '$(ALERT_URL)')
+
+# --- Starter code (docs/starter-code.md) ------------------------------------------------
+# make starter ASSIGNMENT=1 OUT=../birdai-starter-1: a new git repository (one commit)
+# holding assignment 1's starter, generated from this reference.
+starter:
+	@test -n "$(ASSIGNMENT)" -a -n "$(OUT)" || \
+		{ echo "usage: make starter ASSIGNMENT=1|2|3 OUT=DIR" >&2; exit 2; }
+	.venv/bin/python -m tooling.starter generate --assignment $(ASSIGNMENT) --out $(OUT)
+
+# Every starter generated and checked; the ready ones' whole test suites run in a clone.
+starter-check:
+	scripts/starter-check
