@@ -79,6 +79,11 @@ def load(directory: Path = TERRAFORM_DIR) -> Config:
 def _parsed(directory: Path) -> Config:
     files = sorted(directory.glob("*.tf"))
     assert files, f"no .tf files in {directory}"
+    # A course's starter code (docs/starter-code.md) hands these files out as TODOs: say
+    # so, rather than fail on whatever the first check finds missing.
+    unwritten = [path.name for path in files if "TODO (assignment" in path.read_text()]
+    if unwritten:
+        pytest.fail(f"TODO (assignment 3): write {', '.join(unwritten)} in {directory}")
     config = Config()
     for path in files:
         parsed = parse_file(path)
