@@ -165,7 +165,8 @@ def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:
     gps_ifd = _safely(lambda: exif.get_ifd(ExifTags.IFD.GPSInfo)) or {}
     exif_ifd = _safely(lambda: exif.get_ifd(ExifTags.IFD.Exif)) or {}
     return PhotoMetadata(
-        location=_safely(lambda: gps_position(gps_ifd)),
+        # Most photos have no GPS IFD at all: nothing to read.
+        location=_safely(lambda: gps_position(gps_ifd)) if gps_ifd else None,
         taken_at=_safely(lambda: capture_time(exif, exif_ifd)),
         camera_make=_safely(lambda: clean_text(exif.get(ExifTags.Base.Make))),
         camera_model=_safely(lambda: clean_text(exif.get(ExifTags.Base.Model))),
