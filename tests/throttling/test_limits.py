@@ -29,10 +29,21 @@ from accounts.models import ApiToken
 from birdai.env import RATE_PATTERN, env_rate
 from birdai.settings import redis_throttle_cache
 from throttling.file_cache import CountingFileCache
-from throttling.limits import CLASSIFY, NEW_TOKEN, SIGNUP, UPLOAD, Limit, count
+from throttling.limits import (
+    CLASSIFY,
+    NEW_TOKEN,
+    SIGNUP,
+    UPLOAD,  # ASSIGNMENT 2
+    Limit,
+    count,
+)
 from tooling.servers import Gunicorn
 from tooling.servers.gunicorn import PROJECT_ROOT
-from tooling.servers.net import free_port, http_get, http_request
+from tooling.servers.net import (
+    free_port,  # ASSIGNMENT 3
+    http_get,
+    http_request,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +63,12 @@ def window(setting: str) -> int:
     return int(rate["multiplier"] or 1) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[rate["unit"]]
 
 
-@pytest.fixture(params=["files", "redis"])
+@pytest.fixture(
+    params=[
+        "files",
+        "redis",  # ASSIGNMENT 3
+    ]
+)
 def counters(request, tmp_path):
     """The shared counters in files, as the embedded default keeps them, or in Redis."""
     if request.param == "redis":
@@ -258,9 +274,14 @@ def test_new_api_tokens_are_limited_per_account(client, counters):
     ("limit", "setting", "api_path", "page_path"),
     [
         (CLASSIFY, "CLASSIFY_RATE_PER_ACCOUNT", "/api/v1/classify", "/"),
+        # BEGIN ASSIGNMENT 2
         (UPLOAD, "UPLOAD_RATE_PER_ACCOUNT", "/api/v1/submissions", "/history/upload/"),
+        # END ASSIGNMENT 2
     ],
-    ids=["classify", "upload"],
+    ids=[
+        "classify",
+        "upload",  # ASSIGNMENT 2
+    ],
 )
 def test_work_is_limited_per_account_not_per_address(
     client, counters, limit, setting, api_path, page_path
@@ -293,7 +314,7 @@ def test_anonymous_classify_is_limited_per_address(client, counters, settings):
 def test_the_schema_documents_429(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "429" in paths["/api/v1/classify"]["post"]["responses"]
-    assert "429" in paths["/api/v1/submissions"]["post"]["responses"]
+    assert "429" in paths["/api/v1/submissions"]["post"]["responses"]  # ASSIGNMENT 2
 
 
 # --- settings -------------------------------------------------------------------------
@@ -345,6 +366,7 @@ def test_file_counters_keep_their_expiry_when_counted(tmp_path):
     assert cache.get("counter") == 2
 
 
+# BEGIN ASSIGNMENT 3
 def test_requests_go_on_when_redis_is_down(onnx_model, tmp_path):
     # Fail open: an unreachable Redis must not turn every request into an error.
     env = {
@@ -371,6 +393,7 @@ def test_log_in_goes_on_when_redis_is_down(client, settings):
     assert right.status_code == 302
 
 
+# END ASSIGNMENT 3
 # --- two gunicorn workers share one counter -------------------------------------------
 
 
@@ -394,7 +417,12 @@ class BrowserSession:
         return http_request("POST", self.url, body=body, headers=headers)
 
 
-@pytest.fixture(params=["files", "redis"])
+@pytest.fixture(
+    params=[
+        "files",
+        "redis",  # ASSIGNMENT 3
+    ]
+)
 def two_workers(request, onnx_model, tmp_path):
     """The app on gunicorn with two workers, counting in files or in Redis; its access
     log names the worker (pid) that answered each request."""
