@@ -29,7 +29,14 @@ from django.test import RequestFactory, override_settings
 from accounts.models import ApiToken
 from birdai.env import RATE_PATTERN, env_rate
 from throttling.file_cache import CountingFileCache
-from throttling.limits import CLASSIFY, NEW_TOKEN, SIGNUP, UPLOAD, Limit, count
+from throttling.limits import (
+    CLASSIFY,
+    NEW_TOKEN,
+    SIGNUP,
+    UPLOAD,  # ASSIGNMENT 2
+    Limit,
+    count,
+)
 from tooling.servers import Gunicorn
 from tooling.servers.gunicorn import PROJECT_ROOT
 from tooling.servers.net import http_get, http_request
@@ -274,9 +281,14 @@ def test_new_api_tokens_are_limited_per_account(client, counters):
     ("limit", "setting", "api_path", "page_path"),
     [
         (CLASSIFY, "CLASSIFY_RATE_PER_ACCOUNT", "/api/v1/classify", "/"),
+        # BEGIN ASSIGNMENT 2
         (UPLOAD, "UPLOAD_RATE_PER_ACCOUNT", "/api/v1/submissions", "/history/upload/"),
+        # END ASSIGNMENT 2
     ],
-    ids=["classify", "upload"],
+    ids=[
+        "classify",
+        "upload",  # ASSIGNMENT 2
+    ],
 )
 def test_work_is_limited_per_account_not_per_address(
     client, counters, limit, setting, api_path, page_path
@@ -309,7 +321,7 @@ def test_anonymous_classify_is_limited_per_address(client, counters, settings):
 def test_the_schema_documents_429(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "429" in paths["/api/v1/classify"]["post"]["responses"]
-    assert "429" in paths["/api/v1/submissions"]["post"]["responses"]
+    assert "429" in paths["/api/v1/submissions"]["post"]["responses"]  # ASSIGNMENT 2
 
 
 # --- settings -------------------------------------------------------------------------

@@ -1,20 +1,20 @@
 """The test servers themselves work: each test fails if its server does not do its job."""
 
-import secrets
-import threading
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import secrets  # ASSIGNMENT 2
+import threading  # ASSIGNMENT 3
+from collections import Counter  # ASSIGNMENT 3
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # ASSIGNMENT 3
 
-import boto3
-import botocore.exceptions
+import boto3  # ASSIGNMENT 2
+import botocore.exceptions  # ASSIGNMENT 2
 import psycopg
 import pytest
 
 from tooling.servers import (
     Gunicorn,
-    Nginx,
+    Nginx,  # ASSIGNMENT 2
     PostgresCluster,
-    SeaweedS3,
+    SeaweedS3,  # ASSIGNMENT 2
     http_get,
     rss_bytes,
 )
@@ -67,6 +67,7 @@ def test_it_keeps_data_when_postgres_restarts_or_crashes():
             assert connection.execute("SELECT bird FROM sightings").fetchall() == [("robin",)]
 
 
+# BEGIN ASSIGNMENT 2
 # --- S3 -----------------------------------------------------------------------------
 
 
@@ -148,6 +149,8 @@ def test_it_serves_cached_objects_while_s3_is_gone(s3_server, public_bucket, cdn
     assert missing.status == 502
 
 
+# END ASSIGNMENT 2
+# BEGIN ASSIGNMENT 3
 # --- nginx as a load balancer -------------------------------------------------------
 
 
@@ -215,6 +218,7 @@ def test_it_caches_only_what_the_app_allows(app_servers):
     assert cacheable == ["MISS", "HIT"]
 
 
+# END ASSIGNMENT 3
 # --- gunicorn -----------------------------------------------------------------------
 
 TINY_WSGI_APP = """

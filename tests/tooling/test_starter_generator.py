@@ -305,3 +305,50 @@ def test_the_real_manifest_loads_and_names_existing_paths():
     ]
     unmatched = [p for p in patterns if not any(manifest_module.matches(f, p) for f in files)]
     assert unmatched == []
+
+
+ONE_LINE = """\
+from classifier.api import router as classifier_router
+from history.api import router as history_router  # ASSIGNMENT 2
+from shared.errors import json_answer
+"""
+
+
+def test_a_line_ending_in_an_assignment_comment_arrives_with_it():
+    assert rendered(ONE_LINE, 1) == (
+        "from classifier.api import router as classifier_router\n"
+        "from shared.errors import json_answer\n"
+    )
+    assert rendered(ONE_LINE, 2) == ONE_LINE.replace("  # ASSIGNMENT 2", "")
+    assert rendered("x = 1\ngrader = True  # INSTRUCTOR\n", 3) == "x = 1\n"
+    nav = '<a href="/">Home</a>\n<a href="/history/">History</a> {# ASSIGNMENT 2 #}\n'
+    assert rendered(nav, 1, "base.html") == '<a href="/">Home</a>\n'
+
+
+def test_a_line_ending_in_a_solution_comment_goes_with_that_solution():
+    text = "import onnx  # SOLUTION a1-inference\n" + CLASSIFY
+    assert "import onnx" not in rendered(text, 1)
+    assert rendered(text, 2).startswith("import onnx\n")
+    with pytest.raises(MarkerError, match=r"x.py:1: no SOLUTION a1-other in this file"):
+        parse("x.py", "import onnx  # SOLUTION a1-other\n", HASH)
+
+
+def test_the_inverse_gives_back_one_line_markers_and_the_blank_lines_they_took(
+    reference, manifest, tmp_path
+):
+    (reference / "birdai" / "urls.py").write_text(
+        "import os\n\nfrom history import h  # ASSIGNMENT 2\n\nfrom shared import s  "
+        "# SOLUTION a1-x\nX = 1\n# BEGIN SOLUTION 1 a1-x\nY = s\n# END SOLUTION a1-x\n"
+        "# BEGIN STUB a1-x\n# Y = None\n# END STUB a1-x\n"
+    )
+    for assignment in (1, 2):
+        out = tmp_path / f"starter{assignment}"
+        check_inverse(reference, build(reference, assignment, out, manifest), out)
+    assert (tmp_path / "starter1" / "birdai" / "urls.py").read_text() == (
+        "import os\n\nX = 1\n# BEGIN TODO a1-x\nY = None\n# END TODO a1-x\n"
+    )
+
+
+def test_a_one_line_paragraph_removed_leaves_one_blank_line_not_two():
+    text = "import os\n\nfrom history import h  # ASSIGNMENT 2\n\nX = 1\n"
+    assert rendered(text, 1) == "import os\n\nX = 1\n"

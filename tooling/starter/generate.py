@@ -68,16 +68,23 @@ class StarterFiles:
         }
 
 
-def reference_files(root: Path) -> list[ReferenceFile]:
+def git_paths(root: Path, *which: str) -> set[str]:
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=root,
-        capture_output=True,
-        check=True,
+        ["git", "ls-files", *which, "-z"], cwd=root, capture_output=True, check=True
     ).stdout.decode()
+    return set(filter(None, listed.split("\0")))
+
+
+def reference_files(root: Path) -> list[ReferenceFile]:
+    """The files git knows of: tracked, or new and not ignored (a work tree's symlinks
+    to a shared .venv are neither part of the reference nor of a starter)."""
+    tracked = git_paths(root, "--cached")
+    untracked = git_paths(root, "--others", "--exclude-standard") - tracked
     files = []
-    for path in sorted(set(filter(None, listed.split("\0")))):
+    for path in sorted(tracked | untracked):
         full = root / path
+        if path in untracked and full.is_symlink():
+            continue
         if full.is_symlink():
             files.append(ReferenceFile(path, b"", 0o644, symlink=os.readlink(full)))
         elif full.is_file():  # a tracked file deleted in the work tree is left out

@@ -17,6 +17,15 @@ A marker is a whole line: the file's comment syntax around the marker words.
     ...
     # END INSTRUCTOR
 
+    from history.api import router  # ASSIGNMENT 2
+                                         one line that arrives with assignment 2, for
+                                         where a marker line cannot go (an import block:
+                                         ruff's isort and formatter move comment lines)
+    from shared.errors import ImageRejected  # SOLUTION a1-read-upload
+                                         one line that belongs to that SOLUTION region of
+                                         the same file (an import only its code needs)
+    "bench", "autograder",  # INSTRUCTOR one line in no starter
+
 parse() turns a file into a list of blocks (a Line, or a Region holding blocks); any
 mistake is a MarkerError that names the file and line.
 """
@@ -93,6 +102,29 @@ REGION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 class Line:
     number: int  # 1-based, in the reference file
     text: str  # with its line ending
+    arrives: int | None = None  # ends in the comment `ASSIGNMENT N`: that N
+    code: str = ""  # for such a line: the line without that comment
+    solution_of: str | None = None  # ends in the comment `SOLUTION <id>`: that id
+
+
+TRAILING = re.compile(
+    r"^(?P<code>.*\S)\s+(?P<comment>\S+ (ASSIGNMENT [123]|SOLUTION \S+|INSTRUCTOR).*)$"
+)
+NEVER = max(ASSIGNMENTS) + 1  # the assignment an INSTRUCTOR line "arrives" with
+
+
+def trailing_marker(text: str, syntax: CommentSyntax) -> tuple[str, str, str] | None:
+    """("ASSIGNMENT", "2", code), ("SOLUTION", id, code) or ("INSTRUCTOR", "", code) for
+    a line that ends in such a comment; code is the line without it."""
+    body = text.rstrip("\r\n")
+    match = TRAILING.match(body)
+    words = syntax.unwrap(match["comment"]) if match else None
+    if words is None or not re.fullmatch(
+        r"(ASSIGNMENT [123]|SOLUTION [a-z0-9][a-z0-9-]*|INSTRUCTOR)", words
+    ):
+        return None
+    kind, _, value = words.partition(" ")
+    return kind, value, match["code"] + text[len(body) :]
 
 
 @dataclass
@@ -214,6 +246,13 @@ def parse(path: str, text: str, syntax: CommentSyntax) -> list[Line | Region]:
             in_stub, awaiting_stub = awaiting_stub, None
             continue
         if marker is None:
+            trailing = trailing_marker(text_line, syntax)
+            if trailing is not None and trailing[0] == "ASSIGNMENT":
+                line.arrives, line.code = int(trailing[1]), trailing[2]
+            elif trailing is not None and trailing[0] == "INSTRUCTOR":
+                line.arrives, line.code = NEVER, trailing[2]
+            elif trailing is not None:
+                line.solution_of, line.code = trailing[1], trailing[2]
             (open_regions[-1].blocks if open_regions else top).append(line)
             continue
         if marker.kind == "STUB":
@@ -254,7 +293,24 @@ def parse(path: str, text: str, syntax: CommentSyntax) -> list[Line | Region]:
         region = open_regions[-1]
         raise MarkerError(path, region.begin.number, f"{region.kind} region is never closed")
     check_nesting(path, top, enclosing=None)
+    attach_solution_lines(path, top)
     return top
+
+
+def attach_solution_lines(path: str, blocks: list[Line | Region]) -> None:
+    """A line ending in `SOLUTION <id>` takes that region's assignment: it is removed and
+    kept with the region's code."""
+    regions = {region.region_id: region for region in solution_regions(blocks)}
+    for line in all_lines(blocks):
+        if line.solution_of is None:
+            continue
+        if line.solution_of not in regions:
+            raise MarkerError(path, line.number, f"no SOLUTION {line.solution_of} in this file")
+        line.arrives = regions[line.solution_of].assignment + 1
+
+
+def all_lines(blocks: list[Line | Region]) -> list[Line]:
+    return [line for block in blocks for line in block_lines(block)]
 
 
 def check_stub_line(path: str, line: Line, syntax: CommentSyntax) -> None:
