@@ -7,6 +7,7 @@ bring the same server back (outage tests); `close()` stops it and deletes the di
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Self
+
+# The last line of a Python traceback: the exception's (dotted) name, a colon, the message.
+PYTHON_ERROR = re.compile(r"^(?!Traceback)[A-Za-z_][\w.]*: .*$", re.MULTILINE)
 
 
 class ServerStartError(RuntimeError):
@@ -112,7 +116,20 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _failure(self, what: str) -> str:
-        return f"{self.name} {what}. Last lines of {self.log_path}:\n{self.log_tail()}"
+        message = f"{self.name} {what}. Last lines of {self.log_path}:\n{self.log_tail()}"
+        # gunicorn's workers print the error that stopped them, then its master prints
+        # its own traceback on top: name the first one too, which says what went wrong.
+        cause = self.first_error()
+        return f"{message}\nFirst error in the log: {cause}" if cause else message
+
+    def first_error(self) -> str | None:
+        """The first line of the log that ends a Python traceback ("ValueError: ...")."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return None
+        found = PYTHON_ERROR.search(text)
+        return found.group(0) if found else None
 
     def stop(self) -> None:
         """Shut down cleanly, or kill after stop_timeout; the work directory stays."""

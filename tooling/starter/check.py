@@ -119,6 +119,10 @@ def use_reference_environment(root: Path, clone: Path) -> None:
         if requirements.read_bytes() != (root / requirements.name).read_bytes():
             raise CheckFailed(f"{requirements.name} differs from the reference's")
     (clone / ".venv").symlink_to(root / ".venv")
+    # The infrastructure tools (ansible-lint, checkov: requirements-infra.txt), for the
+    # starters that give deploy/.
+    if (root / ".venv-infra").exists() and (clone / "requirements-infra.txt").exists():
+        (clone / ".venv-infra").symlink_to(root / ".venv-infra")
     (clone / "var").mkdir(exist_ok=True)
     models = root / "var" / "models"
     if models.exists():
