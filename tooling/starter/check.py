@@ -123,6 +123,8 @@ def use_reference_environment(root: Path, clone: Path) -> None:
         if requirements.read_bytes() != (root / requirements.name).read_bytes():
             raise CheckFailed(f"{requirements.name} differs from the reference's")
     (clone / ".venv").symlink_to(root / ".venv")
+    if (clone / "requirements-infra.txt").exists() and (root / ".venv-infra").exists():
+        (clone / ".venv-infra").symlink_to(root / ".venv-infra")  # Ansible, checkov
     (clone / "var").mkdir(exist_ok=True)
     models = root / "var" / "models"
     if models.exists():
