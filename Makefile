@@ -1,6 +1,8 @@
 # Shortcuts; the scripts under scripts/ do the work and can be run directly.
-.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip \
-	starter starter-check
+.PHONY: run test lint
+.PHONY: container-test  # ASSIGNMENT 2
+.PHONY: loadtest-users capacity soak soak-ci  # ASSIGNMENT 3
+.PHONY: bench autograder-zip starter starter-check  # INSTRUCTOR
 
 run:
 	scripts/run
@@ -8,17 +10,22 @@ run:
 test:
 	scripts/test
 
+# BEGIN ASSIGNMENT 2
 # Builds the image and runs the whole docker compose stack (needs root; see the script).
 container-test:
 	scripts/container-test
 
+# END ASSIGNMENT 2
+# BEGIN INSTRUCTOR
 bench:
 	scripts/setup --test
 	.venv/bin/python -m bench
 
+# END INSTRUCTOR
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+# BEGIN ASSIGNMENT 3
 
 # --- Load test (scripts/loadtest; README "Load test") -----------------------------------
 # Against a stack that is already running:  scripts/stack up --app-servers 2
@@ -48,6 +55,8 @@ soak: loadtest-users
 # request, and steady runs failed the 1.5x check, e.g. 49.4 ms then 75.2.)
 soak-ci:
 	$(MAKE) soak SOAK_SECONDS=120
+# END ASSIGNMENT 3
+# BEGIN INSTRUCTOR
 
 # --- The autograder (docs/autograder.md) ----------------------------------------------
 # var/autograder.zip, to upload to Gradescope. ALERT_URL=https://... bakes in the staff's
@@ -67,3 +76,4 @@ starter:
 # Every starter generated and checked; the ready ones' whole test suites run in a clone.
 starter-check:
 	scripts/starter-check
+# END INSTRUCTOR

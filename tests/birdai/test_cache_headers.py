@@ -174,7 +174,14 @@ def test_the_home_page_form_works_without_a_csrf_cookie():
     assert {"private", "no-store"} <= directives(answer)  # the answer is about your photo
 
 
-@pytest.mark.parametrize("path", ["/", "/api/v1/classify", "/api/v1/submissions"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/api/v1/classify",
+        "/api/v1/submissions",  # ASSIGNMENT 2
+    ],
+)
 def test_posts_are_never_kept(path):
     response = Client().post(path)
     assert {"private", "no-store"} <= directives(response), response.status_code

@@ -1,6 +1,7 @@
 """The test servers themselves work: each test fails if its server does not do its job."""
 
 import secrets  # ASSIGNMENT 2
+import sys
 import threading  # ASSIGNMENT 3
 from collections import Counter  # ASSIGNMENT 3
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # ASSIGNMENT 3
@@ -18,6 +19,7 @@ from tooling.servers import (
     http_get,
     rss_bytes,
 )
+from tooling.servers.process import ServerProcess, ServerStartError
 
 # --- PostGIS ------------------------------------------------------------------------
 
@@ -244,3 +246,25 @@ def test_it_runs_gunicorn_workers_with_the_given_environment(tmp_path):
     assert body == b"tweet"
     assert len(pids) == 3  # the master and two workers
     assert all(size > 1_000_000 for size in memory)
+
+
+# --- a server that cannot start -----------------------------------------------------
+
+
+class FailingServer(ServerProcess):
+    """Raises one error, then logs more lines than a log's tail shows, and exits."""
+
+    name = "failing"
+
+    def command(self) -> list[str]:
+        script = "import sys; print('ValueError: the first cause'); print('\\n' * 40); sys.exit(3)"
+        return [sys.executable, "-c", script]
+
+    def is_ready(self) -> bool:
+        return False
+
+
+def test_a_server_that_cannot_start_names_its_first_exception():
+    with pytest.raises(ServerStartError) as failure, FailingServer() as server:
+        server.start()
+    assert "exited with code 3. First exception: ValueError: the first cause" in str(failure.value)

@@ -352,3 +352,10 @@ def test_the_inverse_gives_back_one_line_markers_and_the_blank_lines_they_took(
 def test_a_one_line_paragraph_removed_leaves_one_blank_line_not_two():
     text = "import os\n\nfrom history import h  # ASSIGNMENT 2\n\nX = 1\n"
     assert rendered(text, 1) == "import os\n\nX = 1\n"
+
+
+def test_a_solution_line_the_given_code_of_that_language_also_has_is_no_leak(reference, manifest):
+    # As given code has it, the line gives nothing away, wherever else it appears.
+    (reference / "classifier" / "labels.py").write_text("    return top_labels(logits, count=5)\n")
+    (reference / "notes.md").write_text("Write `return top_labels(logits, count=5)`.\n")
+    assert find_leaks(generate(reference, 1, manifest), lambda path: None, allowed=[]) == []

@@ -16,9 +16,6 @@ import time
 from pathlib import Path
 from typing import Any, Self
 
-# The last line of a Python traceback: the exception's (dotted) name, a colon, the message.
-PYTHON_ERROR = re.compile(r"^(?!Traceback)[A-Za-z_][\w.]*: .*$", re.MULTILINE)
-
 
 class ServerStartError(RuntimeError):
     pass
@@ -116,20 +113,20 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _failure(self, what: str) -> str:
-        message = f"{self.name} {what}. Last lines of {self.log_path}:\n{self.log_tail()}"
-        # gunicorn's workers print the error that stopped them, then its master prints
-        # its own traceback on top: name the first one too, which says what went wrong.
-        cause = self.first_error()
-        return f"{message}\nFirst error in the log: {cause}" if cause else message
+        # The first exception names the cause; with several workers failing, the last
+        # lines may hold only their exits.
+        first = self.first_exception()
+        cause = f"First exception: {first}\n" if first else ""
+        return f"{self.name} {what}. {cause}Last lines of {self.log_path}:\n{self.log_tail()}"
 
-    def first_error(self) -> str | None:
-        """The first line of the log that ends a Python traceback ("ValueError: ...")."""
+    def first_exception(self) -> str | None:
+        """The log's first `SomeError: message` line (a traceback's last line), if any."""
         try:
             text = self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return None
-        found = PYTHON_ERROR.search(text)
-        return found.group(0) if found else None
+        match = re.search(r"^(\w+\.)*\w*(Error|Exception): .+$", text, re.MULTILINE)
+        return match.group(0) if match else None
 
     def stop(self) -> None:
         """Shut down cleanly, or kill after stop_timeout; the work directory stays."""
