@@ -1,5 +1,8 @@
 # Shortcuts; the scripts under scripts/ do the work and can be run directly.
-.PHONY: run test bench lint container-test loadtest-users capacity soak soak-ci autograder-zip autograder-image-test
+.PHONY: run test lint
+.PHONY: container-test  # ASSIGNMENT 2
+.PHONY: loadtest-users capacity soak soak-ci  # ASSIGNMENT 3
+.PHONY: bench autograder-zip autograder-image-test starter starter-check  # INSTRUCTOR
 
 run:
 	scripts/run
@@ -7,17 +10,22 @@ run:
 test:
 	scripts/test
 
+# BEGIN ASSIGNMENT 2
 # Builds the image and runs the whole docker compose stack (needs root; see the script).
 container-test:
 	scripts/container-test
 
+# END ASSIGNMENT 2
+# BEGIN INSTRUCTOR
 bench:
 	scripts/setup --test
 	.venv/bin/python -m bench
 
+# END INSTRUCTOR
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+# BEGIN ASSIGNMENT 3
 
 # --- Load test (scripts/loadtest; README "Load test") -----------------------------------
 # Against a stack that is already running:  scripts/stack up --app-servers 2
@@ -47,6 +55,8 @@ soak: loadtest-users
 # request, and steady runs failed the 1.5x check, e.g. 49.4 ms then 75.2.)
 soak-ci:
 	$(MAKE) soak SOAK_SECONDS=120
+# END ASSIGNMENT 3
+# BEGIN INSTRUCTOR
 
 # --- The autograder (docs/autograder.md) ----------------------------------------------
 # var/autograder.zip, to upload to Gradescope. ALERT_URL=https://... bakes in the staff's
@@ -59,3 +69,16 @@ autograder-zip:
 # base) grades a local stack and the reference AWS account in moto (needs root).
 autograder-image-test:
 	scripts/autograder-image-test
+
+# --- Starter code (docs/starter-code.md) ------------------------------------------------
+# make starter ASSIGNMENT=1 OUT=../birdai-starter-1: a new git repository (one commit)
+# holding assignment 1's starter, generated from this reference.
+starter:
+	@test -n "$(ASSIGNMENT)" -a -n "$(OUT)" || \
+		{ echo "usage: make starter ASSIGNMENT=1|2|3 OUT=DIR" >&2; exit 2; }
+	.venv/bin/python -m tooling.starter generate --assignment $(ASSIGNMENT) --out $(OUT)
+
+# Every starter generated and checked; the ready ones' whole test suites run in a clone.
+starter-check:
+	scripts/starter-check
+# END INSTRUCTOR

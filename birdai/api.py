@@ -24,8 +24,8 @@ from accounts.signup_api import InvalidCredentials
 from accounts.signup_api import router as signup_router
 from birdai.middleware import ERRORS_BY_STATUS
 from classifier.api import router as classifier_router
-from history.api import router as history_router
-from history.locations_api import router as locations_router
+from history.api import router as history_router  # ASSIGNMENT 2
+from history.locations_api import router as locations_router  # ASSIGNMENT 2
 from shared.errors import DatabaseUnavailable, ServiceError, json_answer
 from throttling.responses import RateLimited, with_retry_after
 
@@ -48,8 +48,8 @@ api = NinjaAPI(
 api.add_router("/", classifier_router)
 api.add_router("/", accounts_router)
 api.add_router("/", signup_router)
-api.add_router("/", history_router)
-api.add_router("/", locations_router)
+api.add_router("/", history_router)  # ASSIGNMENT 2
+api.add_router("/", locations_router)  # ASSIGNMENT 2
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:

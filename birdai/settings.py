@@ -6,7 +6,7 @@ safe on a developer's laptop into start-up errors. Every variable is documented 
 .env.example.
 """
 
-import re
+import re  # ASSIGNMENT 3
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from birdai.env import (
     env_rate,
     env_str,
 )
-from shared.storage import read_cloudfront_key, s3_storage_options
+from shared.storage import read_cloudfront_key, s3_storage_options  # ASSIGNMENT 2
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BIRDAI_VAR_DIR") or BASE_DIR / "var")
@@ -52,16 +52,18 @@ INSTALLED_APPS = [
     "ninja",
     "accounts",
     "classifier",
-    "history",
-    "geo",
+    "history",  # ASSIGNMENT 2
+    "geo",  # ASSIGNMENT 2
     # Throttling (see the Throttling section below).
     "axes",
     "throttling",
 ]
 
 MIDDLEWARE = [
+    # BEGIN ASSIGNMENT 3
     # X-Served-By: this app server's name (APP_SERVER_NAME), on every answer.
     "birdai.served_by.ServedByMiddleware",
+    # END ASSIGNMENT 3
     # Load balancers' probes, answered whatever their Host (birdai/health.py): before
     # anything checks the Host against ALLOWED_HOSTS.
     "birdai.health.HealthCheckMiddleware",
@@ -144,16 +146,41 @@ TOKEN_RATE_PER_ACCOUNT = env_rate("TOKEN_RATE_PER_ACCOUNT", "10/h")
 CLASSIFY_RATE_PER_ACCOUNT = env_rate("CLASSIFY_RATE_PER_ACCOUNT", "120/m")
 # Anonymous classify (POST / and /api/v1/classify without a user), per address.
 CLASSIFY_RATE_PER_ADDRESS = env_rate("CLASSIFY_RATE_PER_ADDRESS", "6000/m")
-UPLOAD_RATE_PER_ACCOUNT = env_rate("UPLOAD_RATE_PER_ACCOUNT", "60/m")
+UPLOAD_RATE_PER_ACCOUNT = env_rate("UPLOAD_RATE_PER_ACCOUNT", "60/m")  # ASSIGNMENT 2
 
 # The counters live in one cache that every process serving the site shares, or a
 # limit of N would be N per gunicorn worker (Django's default LocMemCache is per
-# process). REDIS_URL (redis://host:6379/0) names a Redis server that all app servers
-# share: the N-tier and compose deployments. Without it, the embedded default keeps
-# them in files under var/throttle/, shared by all workers of this machine, with no
-# server to run: throttling/file_cache.py makes counting atomic across processes. (The
-# database cache was the other choice: it needs `createcachetable` on every install,
-# and every counted request would take SQLite's one write lock, which uploads need.)
+# process). The embedded default keeps them in files under var/throttle/, shared by all
+# workers of this machine, with no server to run: throttling/file_cache.py makes
+# counting atomic across processes. (The database cache was the other choice: it needs
+# `createcachetable` on every install, and every counted request would take SQLite's
+# one write lock, which uploads need.)
+throttle_cache = {
+    "BACKEND": "throttling.file_cache.CountingFileCache",
+    "LOCATION": str(VAR_DIR / "throttle"),
+    # Every write lists the folder (to cull), so it is kept small; ended windows'
+    # counters are deleted first (file_cache.py). Busier sites use Redis.
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
+# --- Shared cache and sessions ------------------------------------------------------
+# The `default` cache holds what app servers may share but need not keep: classifier
+# results by the photo's SHA-256 (classifier/prediction_cache.py). Without a Redis
+# server, each process keeps its own in memory (LocMemCache): the embedded default runs
+# no server, and nothing in this cache must be shared to be right, a miss only costs a
+# model run. (The file cache would share it between the workers of one machine, at a
+# file read per lookup.)
+default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+# Sessions stay in the database alone (Django's default): a per-process cache of
+# them would let a worker that never saw a log-out keep the user signed in.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# BEGIN ASSIGNMENT 3
+# --- Stateless app servers (issue #14): Redis -----------------------------------------
+# REDIS_URL (redis://host:6379/0) names a Redis server that all app servers share: the
+# N-tier and compose deployments. It then holds the throttling counters, the `default`
+# cache (so a photo classified on one app server is not classified again on another)
+# and the sessions' cached copies.
 REDIS_URL = env_str("REDIS_URL")
 
 
@@ -163,6 +190,7 @@ def redis_cache(url: str, *, backend: str, key_prefix: str, **options) -> dict:
     slow is then a cache miss, and it is logged (DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS
     below), never a 500: every request would fail otherwise, though the database holds
     everything that matters."""
+    # BEGIN SOLUTION 3 a3-redis-cache
     return {
         "BACKEND": backend,
         "LOCATION": url,
@@ -176,6 +204,14 @@ def redis_cache(url: str, *, backend: str, key_prefix: str, **options) -> dict:
             **options,
         },
     }
+    # END SOLUTION a3-redis-cache
+    # BEGIN STUB a3-redis-cache
+    # raise NotImplementedError(
+    #     "TODO (assignment 3): the CACHES entry of a cache in the Redis server at url, "
+    #     "through django-redis, that fails open (Redis down or slow is a logged miss, "
+    #     "never a 500) within about a second. Read README.md, 'Stateless app servers'."
+    # )
+    # END STUB a3-redis-cache
 
 
 def redis_throttle_cache(url: str) -> dict:
@@ -198,41 +234,30 @@ def redis_shared_cache(url: str) -> dict:
 
 
 if REDIS_URL:
+    # BEGIN SOLUTION 3 a3-redis-settings
     throttle_cache = redis_throttle_cache(REDIS_URL)
-else:
-    throttle_cache = {
-        "BACKEND": "throttling.file_cache.CountingFileCache",
-        "LOCATION": str(VAR_DIR / "throttle"),
-        # Every write lists the folder (to cull), so it is kept small; ended windows'
-        # counters are deleted first (file_cache.py). Busier sites use Redis.
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
-
-# --- Shared cache and sessions (issue #14: stateless app servers) -----------------
-# The `default` cache holds what app servers may share but need not keep: classifier
-# results by the photo's SHA-256 (classifier/prediction_cache.py) and, with Redis, the
-# sessions' cached copies. With REDIS_URL it is that Redis server, so a photo classified
-# on one app server is not classified again on another. Without it, each process keeps
-# its own in memory (LocMemCache): the embedded default runs no server, and nothing in
-# this cache must be shared to be right, a miss only costs a model run. (The file cache
-# would share it between the workers of one machine, at a file read per lookup.)
-if REDIS_URL:
     default_cache = redis_shared_cache(REDIS_URL)
     # A session is written to the database and to Redis, and read from Redis: every app
     # server sees a log-in made on any other, and a restarted (emptied) Redis only costs
     # one database read per session. Not the pure cache engine: a Redis restart would
     # sign everyone out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
-    default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    # Sessions stay in the database alone (Django's default): a per-process cache of
-    # them would let a worker that never saw a log-out keep the user signed in.
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # END SOLUTION a3-redis-settings
+    # BEGIN STUB a3-redis-settings
+    # raise NotImplementedError(
+    #     "TODO (assignment 3): with REDIS_URL, the throttling counters, the default cache "
+    #     "and the sessions are kept where every app server sees them. Read README.md, "
+    #     "'Stateless app servers'."
+    # )
+    # END STUB a3-redis-settings
+# END ASSIGNMENT 3
 CACHES = {
     "default": default_cache,
     "throttle": throttle_cache,
 }
+# BEGIN ASSIGNMENT 3
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# END ASSIGNMENT 3
 RATELIMIT_USE_CACHE = "throttle"
 RATELIMIT_FAIL_OPEN = True
 # Who a request acts for, by session or by token (None: no one signed in), for limits
@@ -326,7 +351,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "birdai" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
+# BEGIN ASSIGNMENT 2
 # Uploaded files go to S3 when a bucket is named, to MEDIA_ROOT otherwise. With a CDN
 # domain (CloudFront), photo URLs are CloudFront signed URLs on that domain; without
 # one, S3 presigned URLs. Both expire. See docs/s3-cloudfront.md and shared/storage.py.
@@ -355,9 +382,7 @@ if AWS_STORAGE_BUCKET_NAME:
             read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1),
         ),
     }
-else:
-    default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-
+# END ASSIGNMENT 2
 # In development (DEBUG) static files are served straight from the apps' static/
 # folders. Otherwise `manage.py collectstatic` must have run: it writes compressed
 # copies with content hashes in their names, which may be cached forever.
@@ -395,10 +420,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 # the request, a worker then stays within 300 MB of its usual peak, so two workers
 # and the system fit a 1 GiB instance (tests/stack/test_upload_memory.py measures it).
 MAX_DECODE_BYTES = env_int("MAX_DECODE_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024)
+# BEGIN ASSIGNMENT 2
 # The stored copy of a submitted photo is scaled down to this longest side (see
 # history/photos.py for why 2048 is enough and what it saves).
 STORED_PHOTO_LONGEST_SIDE = env_int("STORED_PHOTO_LONGEST_SIDE", 2048, minimum=320)
-
+# END ASSIGNMENT 2
 # --- Classifier ---------------------------------------------------------------------
 # See docs/classifier.md for the model, the backends and how to swap in another model.
 
@@ -420,10 +446,11 @@ CLASSIFIER_BIRD_THRESHOLD = env_float("CLASSIFIER_BIRD_THRESHOLD", 0.32, minimum
 # 0.6 KB a photo) to one day's distinct photos. 0: never kept (benchmarks of the model).
 CLASSIFIER_CACHE_SECONDS = env_int("CLASSIFIER_CACHE_SECONDS", 24 * 60 * 60, minimum=0)
 
+# BEGIN ASSIGNMENT 2
 # --- Map (geo/) ---------------------------------------------------------------------
 # The map's background tiles ({z}/{x}/{y} template). The points show without them.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-
+# END ASSIGNMENT 2
 # --- Content-Security-Policy (django-csp, birdai/security_headers.py) ----------------
 # Pages load scripts, styles and fonts from this site only, and no inline code or style
 # (templates pass data to scripts in data-* attributes or json_script). Images also come
@@ -446,13 +473,16 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Locations ----------------------------------------------------------------------
+# BEGIN ASSIGNMENT 2
 # A photo without GPS data gets an approximate position from the uploader's IP address
 # when a city database is named here (geo/ip_location.py): a GeoIP2-format .mmdb file,
 # e.g. DB-IP's "IP to City Lite" (CC BY 4.0). Empty: no IP positions.
 GEOIP_PATH = env_str("GEOIP_PATH")
+# END ASSIGNMENT 2
 # How many proxies (load balancer, CDN) stand in front of the app servers: the client's
 # address is then read from X-Forwarded-For, which only those proxies can be trusted on.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# BEGIN ASSIGNMENT 3
 # This app server's name, sent as `X-Served-By: <name>` on every answer
 # (birdai/served_by.py), so a load test or a student can see which of several app
 # servers answered. Empty (the default): no header. Letters, digits and . _ : - only.
@@ -462,7 +492,7 @@ if APP_SERVER_NAME and not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", APP_SERVER_NAM
         f"APP_SERVER_NAME={APP_SERVER_NAME!r} is not usable: up to 64 letters, digits, "
         "'.', '_', ':' or '-'."
     )
-
+# END ASSIGNMENT 3
 # --- Internationalisation -------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
@@ -509,6 +539,7 @@ if PRODUCTION:
         problems.append("DATABASE_URL must be set (app servers share one PostGIS database)")
     elif DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         problems.append("DATABASE_URL must point at PostGIS, not a local SpatiaLite file")
+    # BEGIN ASSIGNMENT 2
     if not AWS_STORAGE_BUCKET_NAME:
         problems.append(
             "AWS_STORAGE_BUCKET_NAME must be set (app servers keep no files: photos go to S3)"
@@ -518,6 +549,7 @@ if PRODUCTION:
             "AWS_S3_CUSTOM_DOMAIN needs AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY_FILE "
             "(the private bucket's photos are only served on signed URLs)"
         )
+    # END ASSIGNMENT 2
     if problems:
         raise ImproperlyConfigured(
             "BIRDAI_PRODUCTION is on, but: " + "; ".join(problems) + ". See .env.example."

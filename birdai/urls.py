@@ -1,7 +1,11 @@
-from django.conf import settings
+from django.conf import settings  # ASSIGNMENT 2
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import (
+    include,
+    path,
+    re_path,  # ASSIGNMENT 2
+)
+from django.views.static import serve  # ASSIGNMENT 2
 
 from birdai import health
 from birdai.api import api
@@ -11,12 +15,13 @@ urlpatterns = [
     path("", classifier_views.upload, name="upload"),
     path("api/v1/", api.urls),
     path("account/", include("accounts.urls")),
-    path("history/", include("history.urls")),
-    path("map/", include("geo.urls")),
+    path("history/", include("history.urls")),  # ASSIGNMENT 2
+    path("map/", include("geo.urls")),  # ASSIGNMENT 2
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
+# BEGIN ASSIGNMENT 2
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # The embedded default keeps photos on the local disk, and Django serves them
@@ -27,3 +32,4 @@ if not settings.AWS_STORAGE_BUCKET_NAME:
         return serve(request, path, document_root=settings.MEDIA_ROOT)
 
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", media_file, name="media")]
+# END ASSIGNMENT 2

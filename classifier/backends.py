@@ -108,7 +108,16 @@ class OnnxBackend:
             self._session = None  # the next inference opens a new one
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION 1 a1-run-session
         return self.session().run([OUTPUT_NAME], {INPUT_NAME: batch})[0]
+        # END SOLUTION a1-run-session
+        # BEGIN STUB a1-run-session
+        # raise NotImplementedError(
+        #     "TODO (assignment 1): run the ONNX Runtime session (self.session()) on the "
+        #     "batch, input INPUT_NAME, output OUTPUT_NAME, and return its logits, shape "
+        #     "(N, num_classes). Read docs/classifier.md, 'The two backends'."
+        # )
+        # END STUB a1-run-session
 
     def warm_up(self) -> None:
         self.logits(blank_batch())

@@ -76,6 +76,7 @@ def prediction_from_logits(
 ) -> Prediction:
     """One image's logits -> Prediction. Probabilities are shares of the whole: a
     species at 0.30 means 30% of the model's belief, not 30% of the bird part."""
+    # BEGIN SOLUTION 1 a1-top-labels
     probabilities = softmax(logits.astype(np.float64))
     bird_classes = np.array(labels.bird_classes, dtype=np.intp)
     bird_probability = float(probabilities[bird_classes].sum())
@@ -92,11 +93,28 @@ def prediction_from_logits(
         model=model,
         elapsed_ms=elapsed_ms,
     )
+    # END SOLUTION a1-top-labels
+    # BEGIN STUB a1-top-labels
+    # raise NotImplementedError(
+    #     "TODO (assignment 1): turn one image's logits into a Prediction: softmax "
+    #     "probabilities, bird_probability (the sum over labels.bird_classes) against "
+    #     "bird_threshold, the SPECIES_SHOWN likeliest birds and the top class overall. "
+    #     "Read docs/classifier.md, 'Labels and what a prediction means'."
+    # )
+    # END STUB a1-top-labels
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    # BEGIN SOLUTION 1 a1-softmax
     exponentials = np.exp(logits - logits.max())  # minus the max: no overflow
     return exponentials / exponentials.sum()
+    # END SOLUTION a1-softmax
+    # BEGIN STUB a1-softmax
+    # raise NotImplementedError(
+    #     "TODO (assignment 1): the softmax of the logits, without overflow for large "
+    #     "ones. Read docs/classifier.md, 'Labels and what a prediction means'."
+    # )
+    # END STUB a1-softmax
 
 
 class Classifier:

@@ -356,6 +356,7 @@ def to_8_bit_grey(image: Image.Image) -> Image.Image:
 def to_model_input(image: Image.Image, size: int = MODEL_INPUT_SIZE) -> np.ndarray:
     """RGB image -> float32 array (1, 3, size, size) in [-1, 1]: EfficientNet's
     evaluation crop (resize the short side to 256, keep the central 224x224)."""
+    # BEGIN SOLUTION 1 a1-model-input
     short_side = min(image.size)
     crop = short_side * size / RESIZE_SHORT_SIDE  # that central square, in this image
     left = (image.width - crop) / 2
@@ -368,3 +369,12 @@ def to_model_input(image: Image.Image, size: int = MODEL_INPUT_SIZE) -> np.ndarr
     pixels = np.asarray(square, dtype=np.float32) / 255.0
     pixels = (pixels - 0.5) / 0.5  # the [-1, 1] range the weights were trained on
     return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])  # HWC -> NCHW
+    # END SOLUTION a1-model-input
+    # BEGIN STUB a1-model-input
+    # raise NotImplementedError(
+    #     "TODO (assignment 1): turn the RGB image into the model's input, a float32 array "
+    #     "of shape (1, 3, size, size) with values in [-1, 1]: EfficientNet's evaluation crop "
+    #     "(the short side resized to 256, the central 224x224 kept). "
+    #     "Read docs/classifier.md, 'From upload to model input'."
+    # )
+    # END STUB a1-model-input

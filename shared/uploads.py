@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
-from shared.errors import ImageRejected
+from shared.errors import ImageRejected  # SOLUTION a1-read-upload
 
 IMAGE_FIELD = "image"  # the one file field any bird.ai form or API endpoint reads
 
@@ -62,6 +62,7 @@ def upload_form_context() -> dict:
 
 def read_image_upload(request: HttpRequest, field_name: str = IMAGE_FIELD) -> tuple[bytes, str]:
     """The bytes and the client's file name of the uploaded image, or ImageRejected."""
+    # BEGIN SOLUTION 1 a1-read-upload
     upload = request.FILES.get(field_name)  # parses the body, noting oversized files
     if field_name in getattr(request, "oversized_uploads", []):
         limit_mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
@@ -73,3 +74,12 @@ def read_image_upload(request: HttpRequest, field_name: str = IMAGE_FIELD) -> tu
             400,
         )
     return upload.read(), upload.name or ""
+    # END SOLUTION a1-read-upload
+    # BEGIN STUB a1-read-upload
+    # raise NotImplementedError(
+    #     "TODO (assignment 1): return the uploaded image's bytes and file name from "
+    #     "request.FILES[field_name]; refuse a missing image (400 missing_image) and a file "
+    #     "the upload handler found over MAX_UPLOAD_BYTES (413 too_large) with ImageRejected. "
+    #     "Read README.md, 'The API' (the error table), and the top of this file."
+    # )
+    # END STUB a1-read-upload

@@ -167,6 +167,7 @@ def api_client():
     return Client(enforce_csrf_checks=True)
 
 
+# BEGIN ASSIGNMENT 2
 def csrf_headers(client: Client) -> dict[str, str]:
     """The X-CSRFToken header a signed-in page's JavaScript would send, taken from the
     csrftoken cookie that a page with a form sets."""
@@ -174,6 +175,7 @@ def csrf_headers(client: Client) -> dict[str, str]:
     return {"X-CSRFToken": client.cookies["csrftoken"].value}
 
 
+# END ASSIGNMENT 2
 # --- users: two who own photos, and a member of staff ---------------------------------
 # A test module that needs its users made another way defines its own fixture of the
 # same name, which takes precedence in that module.

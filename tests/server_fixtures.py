@@ -10,19 +10,14 @@ stops one must start it again before it ends.
 
 import pytest
 
-from tooling.servers.moto import CLEARED_VARIABLES, MotoServer
-from tooling.servers.nginx import CDN_SOURCE_ADDRESS, Nginx
+from tooling.servers.moto import CLEARED_VARIABLES, MotoServer  # ASSIGNMENT 2
+from tooling.servers.nginx import CDN_SOURCE_ADDRESS, Nginx  # ASSIGNMENT 2
 from tooling.servers.postgres import PostgresCluster
-from tooling.servers.redis import RedisServer
-from tooling.servers.seaweed import SeaweedS3
+from tooling.servers.redis import RedisServer  # ASSIGNMENT 3
+from tooling.servers.seaweed import SeaweedS3  # ASSIGNMENT 2
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster():
-    with PostgresCluster() as cluster:
-        yield cluster
-
-
+# BEGIN ASSIGNMENT 2
 @pytest.fixture(scope="session")
 def s3_server():
     with SeaweedS3() as server:
@@ -56,6 +51,8 @@ def oac_cdn_server(s3_server: SeaweedS3, oac_bucket: str):
         yield server
 
 
+# END ASSIGNMENT 2
+# BEGIN ASSIGNMENT 3
 # --- Redis (throttling counters shared by app servers) ---------------------------------
 
 
@@ -66,6 +63,8 @@ def redis_server():
         yield server
 
 
+# END ASSIGNMENT 3
+# BEGIN ASSIGNMENT 2
 # --- AWS's APIs (moto), for the autograder's AWS checks --------------------------------
 
 
@@ -90,3 +89,10 @@ def point_boto3_at(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     for name, value in server.client_environment().items():
         monkeypatch.setenv(name, value)
+
+
+# END ASSIGNMENT 2
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    with PostgresCluster() as cluster:
+        yield cluster

@@ -46,7 +46,7 @@ CLASSIFY = Limit(
     per_account="CLASSIFY_RATE_PER_ACCOUNT",
     per_address="CLASSIFY_RATE_PER_ADDRESS",
 )
-UPLOAD = Limit("upload", "photos uploaded", per_account="UPLOAD_RATE_PER_ACCOUNT")
+UPLOAD = Limit("upload", "photos uploaded", per_account="UPLOAD_RATE_PER_ACCOUNT")  # ASSIGNMENT 2
 
 
 @dataclass(frozen=True)

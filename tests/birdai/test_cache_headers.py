@@ -16,7 +16,7 @@ from django.utils.cache import get_max_age
 
 from accounts.models import ApiToken
 from birdai.cache_headers import PUBLIC_MAX_AGE
-from history.models import Submission
+from history.models import Submission  # ASSIGNMENT 2
 from tooling.photos import skimage_photo
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,9 @@ ROUTES = {
     "api/v1/me": "/api/v1/me",
     "api/v1/signup": "/api/v1/signup",
     "api/v1/token": "/api/v1/token",
-    "api/v1/submissions": "/api/v1/submissions",
-    "api/v1/submissions/<submission_id>": "/api/v1/submissions/{id}",
-    "api/v1/locations": "/api/v1/locations?bbox=-180,-90,180,90",
+    "api/v1/submissions": "/api/v1/submissions",  # ASSIGNMENT 2
+    "api/v1/submissions/<submission_id>": "/api/v1/submissions/{id}",  # ASSIGNMENT 2
+    "api/v1/locations": "/api/v1/locations?bbox=-180,-90,180,90",  # ASSIGNMENT 2
     "api/v1/": "/api/v1/",
     "account/signup/": "/account/signup/",
     "account/login/": "/account/login/",
@@ -42,17 +42,21 @@ ROUTES = {
     "account/password/done/": "/account/password/done/",
     "account/": "/account/",
     "account/tokens/<int:token_id>/revoke/": "/account/tokens/{token}/revoke/",
-    "history/": "/history/",
-    "history/upload/": "/history/upload/",
-    "history/<int:submission_id>/": "/history/{id}/",
-    "history/<int:submission_id>/delete/": "/history/{id}/delete/",
-    "map/": "/map/",
-    "map/all/": "/map/all/",
+    "history/": "/history/",  # ASSIGNMENT 2
+    "history/upload/": "/history/upload/",  # ASSIGNMENT 2
+    "history/<int:submission_id>/": "/history/{id}/",  # ASSIGNMENT 2
+    "history/<int:submission_id>/delete/": "/history/{id}/delete/",  # ASSIGNMENT 2
+    "map/": "/map/",  # ASSIGNMENT 2
+    "map/all/": "/map/all/",  # ASSIGNMENT 2
     "healthz": "/healthz",
     "readyz": "/readyz",
-    "^media/(?P<path>.+)$": "{photo}",
+    "^media/(?P<path>.+)$": "{photo}",  # ASSIGNMENT 2
 }
-ADMIN_PAGES = ["/admin/", "/admin/login/", "/admin/history/submission/"]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/login/",
+    "/admin/history/submission/",  # ASSIGNMENT 2
+]
 # The same for everyone, whoever asks (birdai/cache_headers.py, PUBLIC_VIEWS).
 PUBLIC = {"/", "/api/v1/openapi.json", "/api/v1/docs"}
 HEALTH_CHECKS = {"/healthz", "/readyz"}
@@ -88,17 +92,17 @@ def sam(settings, tmp_path):
 @pytest.fixture
 def paths(sam) -> list[str]:
     """Every route's path, with a real submission, token and photo of sam's in it."""
-    _, token = ApiToken.issue(sam, "test")
+    ApiToken.issue(sam, "test")
+    values = {"token": ApiToken.objects.filter(user=sam).first().pk}
+    # BEGIN ASSIGNMENT 2
+    _, token = ApiToken.issue(sam, "submissions")
     client = Client(headers={"Authorization": f"Bearer {token}"})
     photo = SimpleUploadedFile("cup.png", skimage_photo("coffee.png"))
     created = client.post("/api/v1/submissions", {"image": photo})
     assert created.status_code == 201, created.content
     submission = Submission.objects.get(pk=created.json()["id"])
-    values = {
-        "id": submission.pk,
-        "token": ApiToken.objects.filter(user=sam).first().pk,
-        "photo": submission.image.url,
-    }
+    values |= {"id": submission.pk, "photo": submission.image.url}
+    # END ASSIGNMENT 2
     return [path.format(**values) for path in ROUTES.values()] + ADMIN_PAGES
 
 
@@ -170,7 +174,14 @@ def test_the_home_page_form_works_without_a_csrf_cookie():
     assert {"private", "no-store"} <= directives(answer)  # the answer is about your photo
 
 
-@pytest.mark.parametrize("path", ["/", "/api/v1/classify", "/api/v1/submissions"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/api/v1/classify",
+        "/api/v1/submissions",  # ASSIGNMENT 2
+    ],
+)
 def test_posts_are_never_kept(path):
     response = Client().post(path)
     assert {"private", "no-store"} <= directives(response), response.status_code

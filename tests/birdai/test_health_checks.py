@@ -10,7 +10,7 @@ import os
 import pytest
 from django.db import connection
 
-from tests.storages import s3_storages
+from tests.storages import s3_storages  # ASSIGNMENT 2
 from tooling.servers import Gunicorn
 from tooling.servers.net import http_get
 
@@ -100,6 +100,7 @@ def test_it_names_storage_when_the_media_root_cannot_be_created(
     assert str(blocker) in client.get("/readyz").json()["errors"]["storage"]
 
 
+# BEGIN ASSIGNMENT 2
 @pytest.mark.django_db
 def test_it_checks_the_s3_bucket(client, settings, s3_server):
     bucket = s3_server.create_bucket("readyz-ok")
@@ -143,6 +144,7 @@ def test_an_s3_outage_shows_no_endpoint_publicly_but_to_staff(
     assert endpoint in for_staff.json()["errors"]["storage"]
 
 
+# END ASSIGNMENT 2
 # transaction=True: outside a test transaction the connection really closes, and the
 # check makes a new one, which names the server it could not reach.
 @pytest.mark.django_db(transaction=True)
@@ -204,7 +206,16 @@ def test_a_failing_probe_by_ip_gets_the_public_answer(client, production_hosts, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/history/", "/api/v1/me", "/admin/", "/healthz/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/history/",  # ASSIGNMENT 2
+        "/api/v1/me",
+        "/admin/",
+        "/healthz/",
+    ],
+)
 def test_every_other_path_keeps_allowed_hosts(client, production_hosts, path):
     response = client.get(path, HTTP_HOST=PRIVATE_IP, HTTP_X_FORWARDED_PROTO="https")
     assert response.status_code == 400

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-UPLOADS = [("/api/v1/classify", "post"), ("/api/v1/submissions", "post")]
+UPLOADS = [
+    ("/api/v1/classify", "post"),
+    ("/api/v1/submissions", "post"),  # ASSIGNMENT 2
+]
 
 
 @pytest.fixture
@@ -43,12 +46,14 @@ DOCUMENTED_ERRORS = {
     # 404: off unless API_SIGNUP_ENABLED
     ("/api/v1/signup", "post"): {"400", "404", "429", "503"},
     ("/api/v1/token", "post"): {"400", "401", "404", "429", "503"},
+    # BEGIN ASSIGNMENT 2
     ("/api/v1/submissions", "post"): {"400", "401", "403", "413", "415", "429", "503"},
     ("/api/v1/submissions", "get"): {"400", "401", "503"},
     # 400: an id that is not a number (one that is a number but not yours: 404)
     ("/api/v1/submissions/{submission_id}", "get"): {"400", "401", "404", "503"},
     ("/api/v1/submissions/{submission_id}", "delete"): {"400", "401", "403", "404", "503"},
     ("/api/v1/locations", "get"): {"400", "401", "403", "503"},
+    # END ASSIGNMENT 2
 }
 
 

@@ -9,15 +9,15 @@ every page works under it in a real browser).
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile  # ASSIGNMENT 2
 from django.templatetags.static import static
 from django.utils.cache import get_max_age
 
 from accounts.models import ApiToken
 from birdai import security_headers
-from history.models import Submission
-from tests.storages import s3_storages
-from tooling.photos import skimage_photo
+from history.models import Submission  # ASSIGNMENT 2
+from tests.storages import s3_storages  # ASSIGNMENT 2
+from tooling.photos import skimage_photo  # ASSIGNMENT 2
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,7 @@ def bearer(alice) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# BEGIN ASSIGNMENT 2
 @pytest.fixture
 def submission(client, bearer) -> Submission:
     photo = SimpleUploadedFile("cup.png", skimage_photo("coffee.png"))
@@ -42,6 +43,7 @@ def submission(client, bearer) -> Submission:
     return Submission.objects.get(pk=response.json()["id"])
 
 
+# END ASSIGNMENT 2
 def cache_directives(response) -> set[str]:
     header = response.get("Cache-Control", "")
     return {part.strip() for part in header.split(",") if part.strip()}
@@ -53,7 +55,7 @@ def assert_private(response) -> None:
 
 
 # --- Per-user answers: private, no-store ------------------------------------------------
-
+# BEGIN ASSIGNMENT 2
 PER_USER_PAGES = [
     "/history/",
     "/history/upload/",
@@ -71,6 +73,7 @@ def test_per_user_pages_are_private(client, alice, submission, path):
     assert_private(client.get(path.format(id=submission.pk)))
 
 
+# END ASSIGNMENT 2
 def test_a_page_that_shows_a_new_token_is_private(client, alice):
     client.force_login(alice)
     assert_private(client.post("/account/", {"name": "laptop"}))
@@ -78,10 +81,11 @@ def test_a_page_that_shows_a_new_token_is_private(client, alice):
 
 def test_a_page_that_asks_to_sign_in_is_private(client):
     # The redirect and the log-in form carry a CSRF token of this visitor's own.
-    assert_private(client.get("/history/"))
+    assert_private(client.get("/history/"))  # ASSIGNMENT 2
     assert_private(client.get("/account/login/"))
 
 
+# BEGIN ASSIGNMENT 2
 PER_USER_API = [
     "/api/v1/me",
     "/api/v1/submissions",
@@ -104,6 +108,7 @@ def test_a_new_submission_is_private(client, bearer):
     assert_private(client.post("/api/v1/submissions", {"image": photo}, headers=bearer))
 
 
+# END ASSIGNMENT 2
 # --- Answers that are the same for everyone: unchanged -------------------------------
 
 
@@ -125,6 +130,7 @@ def test_static_files_stay_cacheable_for_everyone(client, alice, collected_stati
     assert not cache_directives(response) & {"private", "no-store"}
 
 
+# BEGIN ASSIGNMENT 2
 def test_photos_on_the_local_disk_are_not_per_user(client, alice, submission):
     """A decision, not an accident: /media/ keys are long random names, links that work
     for whoever holds them like S3's signed ones, the same bytes for everyone, and the
@@ -136,6 +142,7 @@ def test_photos_on_the_local_disk_are_not_per_user(client, alice, submission):
     assert not cache_directives(response) & {"private", "no-store"}
 
 
+# END ASSIGNMENT 2
 # --- Content-Security-Policy ----------------------------------------------------------
 
 
@@ -157,6 +164,7 @@ def test_pages_get_a_content_security_policy_without_inline_code(client):
     assert directives["frame-ancestors"] == ["'none'"]
 
 
+# BEGIN ASSIGNMENT 2
 def test_images_may_come_from_the_map_tiles_host(client, settings):
     settings.MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
     assert "https://tiles.example.org" in csp_directives(client.get("/"))["img-src"]
@@ -176,9 +184,10 @@ def test_images_may_come_from_the_cdn(client, settings, s3_server):
     assert "https://cdn.example.com" in csp_directives(client.get("/"))["img-src"]
 
 
+# END ASSIGNMENT 2
 def test_photos_on_the_local_disk_need_no_other_host(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"
+    settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"  # ASSIGNMENT 2
     assert csp_directives(client.get("/"))["img-src"] == ["'self'", "data:"]
 
 

@@ -1,23 +1,25 @@
 """The test servers themselves work: each test fails if its server does not do its job."""
 
-import secrets
-import threading
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import secrets  # ASSIGNMENT 2
+import sys
+import threading  # ASSIGNMENT 3
+from collections import Counter  # ASSIGNMENT 3
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # ASSIGNMENT 3
 
-import boto3
-import botocore.exceptions
+import boto3  # ASSIGNMENT 2
+import botocore.exceptions  # ASSIGNMENT 2
 import psycopg
 import pytest
 
 from tooling.servers import (
     Gunicorn,
-    Nginx,
+    Nginx,  # ASSIGNMENT 3
     PostgresCluster,
-    SeaweedS3,
+    SeaweedS3,  # ASSIGNMENT 2
     http_get,
     rss_bytes,
 )
+from tooling.servers.process import ServerProcess, ServerStartError
 
 # --- PostGIS ------------------------------------------------------------------------
 
@@ -67,6 +69,7 @@ def test_it_keeps_data_when_postgres_restarts_or_crashes():
             assert connection.execute("SELECT bird FROM sightings").fetchall() == [("robin",)]
 
 
+# BEGIN ASSIGNMENT 2
 # --- S3 -----------------------------------------------------------------------------
 
 
@@ -148,6 +151,8 @@ def test_it_serves_cached_objects_while_s3_is_gone(s3_server, public_bucket, cdn
     assert missing.status == 502
 
 
+# END ASSIGNMENT 2
+# BEGIN ASSIGNMENT 3
 # --- nginx as a load balancer -------------------------------------------------------
 
 
@@ -215,6 +220,7 @@ def test_it_caches_only_what_the_app_allows(app_servers):
     assert cacheable == ["MISS", "HIT"]
 
 
+# END ASSIGNMENT 3
 # --- gunicorn -----------------------------------------------------------------------
 
 TINY_WSGI_APP = """
@@ -240,3 +246,25 @@ def test_it_runs_gunicorn_workers_with_the_given_environment(tmp_path):
     assert body == b"tweet"
     assert len(pids) == 3  # the master and two workers
     assert all(size > 1_000_000 for size in memory)
+
+
+# --- a server that cannot start -----------------------------------------------------
+
+
+class FailingServer(ServerProcess):
+    """Raises one error, then logs more lines than a log's tail shows, and exits."""
+
+    name = "failing"
+
+    def command(self) -> list[str]:
+        script = "import sys; print('ValueError: the first cause'); print('\\n' * 40); sys.exit(3)"
+        return [sys.executable, "-c", script]
+
+    def is_ready(self) -> bool:
+        return False
+
+
+def test_a_server_that_cannot_start_names_its_first_exception():
+    with pytest.raises(ServerStartError) as failure, FailingServer() as server:
+        server.start()
+    assert "exited with code 3. First exception: ValueError: the first cause" in str(failure.value)

@@ -19,7 +19,7 @@ and deletes its temporary directory. tests/server_fixtures.py shares them per se
 """
 
 from tooling.servers.gunicorn import Gunicorn, prepare_app, run_python
-from tooling.servers.moto import MotoServer
+from tooling.servers.moto import MotoServer  # ASSIGNMENT 2
 from tooling.servers.net import (
     free_port,
     free_ports,
@@ -28,7 +28,7 @@ from tooling.servers.net import (
     wait_for_http,
     wait_for_tcp,
 )
-from tooling.servers.nginx import Nginx, cdn_config, load_balancer_config
+from tooling.servers.nginx import Nginx, cdn_config, load_balancer_config  # ASSIGNMENT 2
 from tooling.servers.postgres import PostgresCluster
 from tooling.servers.process import (
     ServerStartError,
@@ -39,24 +39,24 @@ from tooling.servers.process import (
     reset_peak_rss,
     rss_bytes,
 )
-from tooling.servers.redis import RedisServer
-from tooling.servers.seaweed import SeaweedS3
+from tooling.servers.redis import RedisServer  # ASSIGNMENT 3
+from tooling.servers.seaweed import SeaweedS3  # ASSIGNMENT 2
 
 __all__ = [
     "Gunicorn",
-    "MotoServer",
-    "Nginx",
+    "MotoServer",  # ASSIGNMENT 2
+    "Nginx",  # ASSIGNMENT 2
     "PostgresCluster",
-    "RedisServer",
-    "SeaweedS3",
+    "RedisServer",  # ASSIGNMENT 3
+    "SeaweedS3",  # ASSIGNMENT 2
     "ServerStartError",
-    "cdn_config",
+    "cdn_config",  # ASSIGNMENT 2
     "child_pids",
     "cpu_seconds",
     "free_port",
     "free_ports",
     "http_get",
-    "load_balancer_config",
+    "load_balancer_config",  # ASSIGNMENT 2
     "peak_rss_bytes",
     "prepare_app",
     "pss_bytes",

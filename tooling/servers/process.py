@@ -7,6 +7,7 @@ bring the same server back (outage tests); `close()` stops it and deletes the di
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -112,7 +113,20 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _failure(self, what: str) -> str:
-        return f"{self.name} {what}. Last lines of {self.log_path}:\n{self.log_tail()}"
+        # The first exception names the cause; with several workers failing, the last
+        # lines may hold only their exits.
+        first = self.first_exception()
+        cause = f"First exception: {first}\n" if first else ""
+        return f"{self.name} {what}. {cause}Last lines of {self.log_path}:\n{self.log_tail()}"
+
+    def first_exception(self) -> str | None:
+        """The log's first `SomeError: message` line (a traceback's last line), if any."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return None
+        match = re.search(r"^(\w+\.)*\w*(Error|Exception): .+$", text, re.MULTILINE)
+        return match.group(0) if match else None
 
     def stop(self) -> None:
         """Shut down cleanly, or kill after stop_timeout; the work directory stays."""
