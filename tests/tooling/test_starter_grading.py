@@ -5,7 +5,8 @@ the grader gives a starter, and each way it can fall short of issue #17's item 4
 import pytest
 
 from autograder.results import CheckResult, Outcome, grader_error_output, load_schema, results_json
-from tooling.starter.grading import GradingWrong, judge, not_actionable
+from tooling.starter.grading import MAX_SCORE_SHARE, GradingWrong, judge, not_actionable
+from tooling.starter.markers import ASSIGNMENTS
 
 pytestmark = pytest.mark.database_independent
 
@@ -25,6 +26,12 @@ UPLOAD_404 = (
     "submissions answered 404. Expected 201 with the submission (README, 'The API')."
 )
 
+SERVED_BY_THE_APP = (  # starter 3's: it has no S3 or CloudFront on scripts/run
+    "The stored photo should come through the CDN, from a host of its own; the upload "
+    "answered a link served by the app itself (/media/submissions/1/x.jpg): each photo then "
+    "costs an app server a request. See docs/s3-cloudfront.md: AWS_S3_CUSTOM_DOMAIN."
+)
+
 
 def starter_results(*extra: CheckResult) -> dict:
     return results_json(
@@ -40,7 +47,7 @@ def starter_results(*extra: CheckResult) -> dict:
 
 
 def test_a_low_score_with_actionable_messages_and_no_grader_error_passes():
-    grade = judge(starter_results(), load_schema())
+    grade = judge(starter_results(), load_schema(), 1 / 3)
 
     assert (grade.score, grade.maximum, grade.checks) == (2, 8, 4)
     assert grade.failed == [
@@ -60,14 +67,14 @@ def test_a_grader_error_fails_the_check_and_is_named():
     )
 
     with pytest.raises(GradingWrong, match=r"1 grader error\(s\): Bad input gets a 4xx"):
-        judge(starter_results(crashed), load_schema())
+        judge(starter_results(crashed), load_schema(), 1 / 3)
 
 
 def test_a_score_over_a_third_of_the_points_fails_the_check():
     passing = [CheckResult(f"Passes {n}", 2, Outcome.PASSED, "fine") for n in range(3)]
 
-    with pytest.raises(GradingWrong, match="it scored 8 of 14: a starter must score at most 33%"):
-        judge(starter_results(*passing), load_schema())
+    with pytest.raises(GradingWrong, match="scored 8 of 14: this starter must score at most 33%"):
+        judge(starter_results(*passing), load_schema(), 1 / 3)
 
 
 def test_results_that_do_not_follow_the_schema_fail_the_check():
@@ -75,7 +82,7 @@ def test_results_that_do_not_follow_the_schema_fail_the_check():
     results["tests"][0]["max_scor"] = results["tests"][0].pop("max_score")
 
     with pytest.raises(GradingWrong, match=r"does not follow the schema(.|\n)*max_scor"):
-        judge(results, load_schema())
+        judge(results, load_schema(), 1 / 3)
 
 
 @pytest.mark.parametrize(
@@ -97,9 +104,14 @@ def test_a_message_that_does_not_help_a_student_fails_the_check(message, lacks):
     assert lacks in not_actionable(message)
     failing = CheckResult("Classify a known non-bird", 2, Outcome.WRONG, message)
     with pytest.raises(GradingWrong, match="'Classify a known non-bird': its message"):
-        judge(starter_results(failing), load_schema())
+        judge(starter_results(failing), load_schema(), 1 / 3)
 
 
-@pytest.mark.parametrize("message", [CLASSIFY_500, NO_SERVED_BY, UPLOAD_404])
+@pytest.mark.parametrize("message", [CLASSIFY_500, NO_SERVED_BY, UPLOAD_404, SERVED_BY_THE_APP])
 def test_the_graders_messages_to_a_starter_are_actionable(message):
     assert not_actionable(message) == ""
+
+
+def test_every_starter_has_a_bound_below_the_maximum():
+    assert sorted(MAX_SCORE_SHARE) == sorted(ASSIGNMENTS)
+    assert all(0 < share < 1 for share in MAX_SCORE_SHARE.values())

@@ -113,7 +113,7 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
                 with timed(f"assignment {assignment}: first run", durations):
                     first_run(clone, app, inference_written=assignment > 1)
                 with timed(f"assignment {assignment}: autograder", durations):
-                    grade = grade_running_app(root, app.url, workdir / "results.json")
+                    grade = grade_running_app(root, assignment, app.url, workdir / "results.json")
                 print(f"starter-check: assignment {assignment}: autograder: {grade.summary()}")
             with timed(f"assignment {assignment}: tests ({tests})", durations):
                 run_tests(clone, entry, tests)
