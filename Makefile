@@ -2,7 +2,7 @@
 .PHONY: run test lint
 .PHONY: container-test  # ASSIGNMENT 2
 .PHONY: loadtest-users capacity soak soak-ci  # ASSIGNMENT 3
-.PHONY: bench autograder-zip starter starter-check  # INSTRUCTOR
+.PHONY: bench autograder-zip autograder-image-test starter starter-check  # INSTRUCTOR
 
 run:
 	scripts/run
@@ -64,6 +64,11 @@ soak-ci:
 autograder-zip:
 	.venv/bin/python -m autograder.gradescope.build_zip --out var/autograder.zip \
 		$(if $(ALERT_URL),--alert-url '$(ALERT_URL)')
+
+# The grader's image built as Gradescope builds it (on a stand-in for its Ubuntu 22.04
+# base) grades a local stack and the reference AWS account in moto (needs root).
+autograder-image-test:
+	scripts/autograder-image-test
 
 # --- Starter code (docs/starter-code.md) ------------------------------------------------
 # make starter ASSIGNMENT=1 OUT=../birdai-starter-1: a new git repository (one commit)

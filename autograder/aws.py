@@ -14,8 +14,10 @@ Every client of the connection:
   the grader makes exactly the calls its policy allows.
 """
 
+import copy
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,22 +192,41 @@ def _assumed_role_session(slip: Slip, region: str) -> boto3.Session:
     )
 
 
+# boto3 makes clients from a session one at a time: a session is not thread-safe, its
+# clients are (the cost guard reads several regions at once).
+_making_a_client = threading.Lock()
+
+
 class AwsAccount:
-    """The student's account as the slip shows it: one client per service."""
+    """The student's account as the slip shows it, in one region: one client per service."""
 
     def __init__(self, slip: Slip) -> None:
         self.region = slip.region or DEFAULT_REGION
         self.session = slip_session(slip)
         self._clients: dict[str, Any] = {}
+        self._regions: dict[str, AwsAccount] = {self.region: self}
 
     @functools.cached_property
     def account_id(self) -> str:
         return self.client("sts").get_caller_identity()["Account"]
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, config=client_config())
-        return self._clients[service]
+        with _making_a_client:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(
+                    service, region_name=self.region, config=client_config()
+                )
+            return self._clients[service]
+
+    def in_region(self, region: str) -> "AwsAccount":
+        """The same account and credentials in another region, made once (so a test can
+        stub that region's clients)."""
+        with _making_a_client:
+            if region not in self._regions:
+                other = copy.copy(self)
+                other.region, other._clients = region, {}
+                self._regions[region] = other
+            return self._regions[region]
 
     def listing(self, service: str, operation: str, **parameters: Any) -> dict[str, Any]:
         """A listing's whole answer, its pages joined (describe_instances's Reservations,

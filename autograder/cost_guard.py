@@ -2,22 +2,39 @@
 month, so that they learn it before the credits run out. It informs and never costs
 points (a 0-point check that passes with the list as its output).
 
-Prices come from autograder/prices.json, a dated table committed with the grader, not
-from AWS's Pricing API (the slip has no access to it). Only the slip's region is read;
-traffic (NAT, load balancer capacity units, CloudFront, S3 requests) is not counted.
+Two figures, told apart in the report:
+- PROJECTED: what runs now in every enabled region (autograder/aws_regions.py), priced
+  per month from autograder/prices.json, a dated table committed with the grader, not
+  from AWS's Pricing API (the slip has no access to it). Traffic is not in it.
+- ACTUAL SPEND this month, by service, from Cost Explorer (autograder/cost_explorer.py):
+  what AWS has billed, traffic included.
+A region or Cost Explorer that cannot be read is a note, never a grader error.
 """
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
+
 from autograder import aws_resources as resources
 from autograder.aws import AwsAccount, connect
-from autograder.checks import Slip
+from autograder.aws_regions import enabled_regions, read_within
+from autograder.checks import DeploymentWrong, Slip
+from autograder.cost_explorer import Spend, month_to_date_spend, spend_report, why_not_read
 
 PRICES_PATH = Path(__file__).with_name("prices.json")
+
+# All regions together are read within this (a region not read by then is named).
+REGIONS_SECONDS = 45.0
+
+# What AWS answers when a region or a service cannot be read with the slip: a refusal
+# (autograder/aws.py makes it a DeploymentWrong), an AWS error, an endpoint that does not
+# answer. Any other exception is a bug of the grader's, and a grader error.
+UNREADABLE = (DeploymentWrong, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
 
 
 @functools.cache
@@ -183,7 +200,8 @@ def database_costs(account: AwsAccount) -> list[Cost]:
 def snapshot_costs(account: AwsAccount) -> list[Cost]:
     costs = []
     snapshots = account.listing("ec2", "describe_snapshots", OwnerIds=["self"])["Snapshots"]
-    # OwnerIds=["self"] is all AWS needs; moto ignores it and adds its images' snapshots.
+    # OwnerIds=["self"] is all AWS needs; moto ignores it and adds its own images'
+    # snapshots (unless told not to load images, as tooling/servers/moto.py does).
     for snapshot in [s for s in snapshots if s.get("OwnerId") == account.account_id]:
         costs.append(
             Cost(
@@ -226,27 +244,88 @@ def dollars(amount: float | None) -> str:
     return "no price in the table" if amount is None else f"${amount:,.2f}"
 
 
-def report(costs: list[Cost], region: str) -> str:
+@dataclass
+class Findings:
+    """Everything the cost guard learnt, for the report."""
+
+    regions_read: list[str]
+    costs: dict[str, list[Cost]]  # region -> what costs money there
+    not_read: dict[str, str] = field(default_factory=dict)  # region -> why
+    late: list[str] = field(default_factory=list)  # regions not read within REGIONS_SECONDS
+    spend: Spend | None = None
+    spend_note: str = ""
+
+
+def projection_report(findings: Findings) -> list[str]:
     table = prices()
-    priced = [c.per_month for c in costs if c.per_month is not None]
     lines = [
-        f"What your account has in {region} that costs money, at on-demand prices of "
-        f"{table['region']} from autograder/prices.json (each price's date and source are "
-        "there; traffic is not counted). This informs you; it never costs points.",
+        f"PROJECTED from what runs now, per month, at the on-demand prices of "
+        f"{table['region']} in autograder/prices.json (each price's date and source are "
+        "there; other regions differ a little; traffic is not in it, the actual spend "
+        f"below is). Regions read: {len(findings.regions_read)}.",
     ]
-    for cost in costs:
-        line = f"  {cost.kind}: {cost.what}: {dollars(cost.per_month)} a month"
-        lines.append(line + (f"  <- {cost.advice}" if cost.advice else ""))
-    if not costs:
-        lines.append("  nothing found")
-    total = sum(priced)
+    everything = []
+    for region in sorted(findings.costs):
+        lines.append(f"{region}:")
+        for cost in findings.costs[region]:
+            line = f"  {cost.kind}: {cost.what}: {dollars(cost.per_month)} a month"
+            lines.append(line + (f"  <- {cost.advice}" if cost.advice else ""))
+        everything += findings.costs[region]
+    if not everything:
+        lines.append("  nothing that costs money in any region read")
+    total = sum(c.per_month for c in everything if c.per_month is not None)
     lines.append(f"About ${total:,.2f} a month (${total / 30:,.2f} a day) for what has a price.")
-    unpriced = [c.what for c in costs if c.per_month is None]
+    unpriced = [c.what for c in everything if c.per_month is None]
     if unpriced:
         lines.append(f"Not in the price table, so not in the total: {'; '.join(unpriced)}.")
+    for region, why in sorted(findings.not_read.items()):
+        lines.append(f"Not read: {region}: {why}")
+    if findings.late:
+        lines.append(
+            f"Not read within {REGIONS_SECONDS:g} s, so not in the total: "
+            f"{', '.join(findings.late)}."
+        )
+    return lines
+
+
+def report(findings: Findings) -> str:
+    lines = ["What your account costs. This informs you; it never costs points.", ""]
+    lines += projection_report(findings)
+    lines.append("")
+    if findings.spend is not None:
+        lines += spend_report(findings.spend)
+    else:
+        lines.append(f"ACTUAL SPEND this month: not read. {findings.spend_note}")
     return "\n".join(lines)
+
+
+def regions_to_read(account: AwsAccount) -> tuple[list[str], dict[str, str]]:
+    """The enabled regions; only the slip's own when they cannot be listed."""
+    try:
+        return enabled_regions(account), {}
+    except UNREADABLE as error:
+        why = f"the account's regions could not be listed ({error}); only this one was read"
+        return [account.region], {"other regions": why}
+
+
+def read_costs(account: AwsAccount) -> Findings:
+    regions, not_read = regions_to_read(account)
+    readings = read_within(
+        lambda region: account_costs(account.in_region(region)), regions, seconds=REGIONS_SECONDS
+    )
+    for region, error in readings.errors.items():
+        if not isinstance(error, UNREADABLE):
+            raise error  # a bug in the grader
+        not_read[region] = str(error)
+    costs = {region: found for region, found in readings.results.items() if found}
+    return Findings(regions, costs, not_read, readings.unfinished)
 
 
 def cost_guard(slip: Slip) -> str:
     account = connect(slip)
-    return report(account_costs(account), account.region)
+    findings = read_costs(account)
+    try:
+        findings.spend = month_to_date_spend(account, datetime.now(UTC).date())
+    except UNREADABLE as error:
+        findings.spend_note = why_not_read(error)
+    return report(findings)

@@ -91,8 +91,9 @@ def sign_up(client: Client, username: str) -> User:
     if answer.status == 404:
         raise DeploymentWrong(
             f"POST /api/v1/signup answered 404: sign-up through the JSON API is off. Set "
-            f"API_SIGNUP_ENABLED=true in the app servers' environment (.env.example) and "
-            f"restart them. ({answer.describe()})"
+            f"API_SIGNUP_ENABLED=true in the app servers' environment and restart them "
+            f"(Terraform: api_signup_enabled = true; Ansible: app_api_signup_enabled: true; "
+            f"by hand: docs/deploy-aws.md, section 8). ({answer.describe()})"
         )
     if answer.status == 400 and answer.attempts > 1:
         # A retried sign-up whose first try did make the account: ask for a token instead.

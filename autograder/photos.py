@@ -15,7 +15,7 @@ from io import BytesIO
 
 from PIL import Image, ImageChops, ImageOps
 
-from tooling.photos import read_testdata
+from tooling.photos import jpeg_segments, read_testdata
 
 GPS_PHOTO = "exif/gps/DSCN0010.jpg"
 # Where it was taken, as exiftool reads it (tests/testdata/exif/MANIFEST.csv).
@@ -25,22 +25,7 @@ POSITION_TOLERANCE_DEGREES = 1e-4
 ROTATED_CLOCKWISE = 6  # the EXIF Orientation value
 
 ORIENTATION_TAG = 0x0112
-START_OF_SCAN, APP0, APP1, APP15, COMMENT = 0xDA, 0xE0, 0xE1, 0xEF, 0xFE
-
-
-def jpeg_segments(jpeg: bytes) -> list[tuple[int, bytes]]:
-    """The (marker, body) of each segment before the image data."""
-    if jpeg[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG")
-    segments, position = [], 2
-    while position + 4 <= len(jpeg) and jpeg[position] == 0xFF:
-        marker = jpeg[position + 1]
-        if marker == START_OF_SCAN:
-            break
-        (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
-        segments.append((marker, jpeg[position + 4 : position + 2 + length]))
-        position += 2 + length
-    return segments
+APP0, APP1, APP15, COMMENT = 0xE0, 0xE1, 0xEF, 0xFE
 
 
 def with_orientation(jpeg: bytes, orientation: int) -> bytes:
@@ -87,9 +72,10 @@ def inspect(data: bytes) -> ServedPhoto:
         if image.info.get(key) and name not in found:
             found.append(name)
     if image.format == "JPEG":
-        for marker, body in jpeg_segments(data):
+        for segment in jpeg_segments(data):
+            marker = segment.marker
             if APP1 <= marker <= APP15 and not found:
-                found.append(f"an APP{marker - APP0} segment ({body[:12]!r}...)")
+                found.append(f"an APP{marker - APP0} segment ({segment.body[:12]!r}...)")
             elif marker == COMMENT and "a comment" not in found:
                 found.append("a comment")
     return ServedPhoto(image.format or "?", image.size, found)

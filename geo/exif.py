@@ -73,6 +73,8 @@ def read_photo_metadata(data: bytes, opened: Image.Image | None = None) -> Photo
     if opened is not None:
         try:
             return _metadata_from_exif(opened.getexif())
+        except NotImplementedError:
+            raise  # a starter's TODO (_safely says why)
         except Exception:  # noqa: BLE001 - a header Pillow cannot parse: no metadata
             return PhotoMetadata()
     try:
@@ -81,6 +83,8 @@ def read_photo_metadata(data: bytes, opened: Image.Image | None = None) -> Photo
             # The reads stay inside the `with`: for TIFF files Pillow reads tags lazily from the
             # still-open file.
             return _metadata_from_exif(exif)
+    except NotImplementedError:
+        raise  # a starter's TODO (_safely says why)
     except Exception:  # noqa: BLE001 - not an image, or a header Pillow cannot parse
         return PhotoMetadata()
 
@@ -161,7 +165,8 @@ def _metadata_from_exif(exif: Image.Exif) -> PhotoMetadata:
     gps_ifd = _safely(lambda: exif.get_ifd(ExifTags.IFD.GPSInfo)) or {}
     exif_ifd = _safely(lambda: exif.get_ifd(ExifTags.IFD.Exif)) or {}
     return PhotoMetadata(
-        location=_safely(lambda: gps_position(gps_ifd)),
+        # Most photos have no GPS IFD at all: nothing to read.
+        location=_safely(lambda: gps_position(gps_ifd)) if gps_ifd else None,
         taken_at=_safely(lambda: capture_time(exif, exif_ifd)),
         camera_make=_safely(lambda: clean_text(exif.get(ExifTags.Base.Make))),
         camera_model=_safely(lambda: clean_text(exif.get(ExifTags.Base.Model))),
@@ -175,9 +180,14 @@ def _safely(read: Callable[[], T | None]) -> T | None:
     values lazily, and a malformed IFD can surface as almost anything (struct.error, ValueError,
     TypeError, KeyError, SyntaxError, ...). Metadata is optional, so losing one field is the
     right outcome; crashing the upload is not.
+
+    Except for NotImplementedError: in a course's starter code (docs/starter-code.md) it
+    is a part still to write, and its TODO must reach the student, not read as no metadata.
     """
     try:
         return read()
+    except NotImplementedError:
+        raise
     except Exception:  # noqa: BLE001 - see the docstring
         return None
 
@@ -198,6 +208,7 @@ def gps_position(gps: dict[int, Any]) -> GpsPosition | None:
     Both latitude and longitude must be present and valid; altitude is optional, and an invalid
     altitude drops only the altitude.
     """
+    # BEGIN SOLUTION 2 a2-exif-gps-position
     latitude_ref = hemisphere(gps.get(ExifTags.GPS.GPSLatitudeRef))
     longitude_ref = hemisphere(gps.get(ExifTags.GPS.GPSLongitudeRef))
     # A latitude with an E/W reference (or the reverse) means the tags are mixed up.
@@ -214,6 +225,14 @@ def gps_position(gps: dict[int, Any]) -> GpsPosition | None:
             gps.get(ExifTags.GPS.GPSAltitude), gps.get(ExifTags.GPS.GPSAltitudeRef)
         ),
     )
+    # END SOLUTION a2-exif-gps-position
+    # BEGIN STUB a2-exif-gps-position
+    # raise NotImplementedError(
+    #     "TODO (assignment 2): the position in a GPS IFD, from its latitude, longitude and "
+    #     "altitude tags and their refs (this docstring). Read README.md, 'Where photos were "
+    #     "taken', and the GPS section of geo/exif.py."
+    # )
+    # END STUB a2-exif-gps-position
 
 
 def dms_to_degrees(dms: Any, ref: Any) -> float | None:
@@ -235,6 +254,7 @@ def dms_to_degrees(dms: Any, ref: Any) -> float | None:
       of latitude or 180 of longitude. These are corrupt values: clamping them would invent a
       position that was never recorded.
     """
+    # BEGIN SOLUTION 2 a2-exif-dms-to-degrees
     ref = hemisphere(ref)
     if ref is None:
         return None
@@ -250,6 +270,14 @@ def dms_to_degrees(dms: Any, ref: Any) -> float | None:
     if value > max_degrees:
         return None
     return sign * value
+    # END SOLUTION a2-exif-dms-to-degrees
+    # BEGIN STUB a2-exif-dms-to-degrees
+    # raise NotImplementedError(
+    #     "TODO (assignment 2): signed decimal degrees from an EXIF (degrees, minutes, "
+    #     "seconds) triple and its N/S/E/W ref, None for anything unusable (this docstring). "
+    #     "Read README.md, 'Where photos were taken'."
+    # )
+    # END STUB a2-exif-dms-to-degrees
 
 
 def altitude(value: Any, ref: Any) -> float | None:
@@ -261,6 +289,7 @@ def altitude(value: Any, ref: Any) -> float | None:
     hemisphere, this default is part of the standard, not a guess. Any other ref is not
     understood here and gives None, as does a zero denominator.
     """
+    # BEGIN SOLUTION 2 a2-exif-altitude
     metres = rational_to_float(value)
     if metres is None or metres < 0:
         return None
@@ -270,6 +299,13 @@ def altitude(value: Any, ref: Any) -> float | None:
     if below_sea_level == 1:
         return -metres
     return None  # unknown or malformed ref
+    # END SOLUTION a2-exif-altitude
+    # BEGIN STUB a2-exif-altitude
+    # raise NotImplementedError(
+    #     "TODO (assignment 2): metres above sea level from GPSAltitude and GPSAltitudeRef "
+    #     "(this docstring). Read README.md, 'Where photos were taken'."
+    # )
+    # END STUB a2-exif-altitude
 
 
 def rational_to_float(value: Any) -> float | None:

@@ -63,6 +63,7 @@ def clean_copy(image: Image.Image, validated_format: str, *, longest_side: int) 
     a JPEG without re-encoding it, and re-encoding is also the surest way to leave every
     metadata segment behind, since only the pixels are written.
     """
+    # BEGIN SOLUTION 2 a2-clean-copy
     pillow_format, content_type, extension, options = STORED_FORMATS[validated_format]
     upright = image.copy()
     upright.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
@@ -73,6 +74,15 @@ def clean_copy(image: Image.Image, validated_format: str, *, longest_side: int) 
     # No exif=, icc_profile=, comment= or pnginfo= arguments: nothing but pixels is written.
     upright.save(buffer, format=pillow_format, **options)
     return CleanCopy(buffer.getvalue(), content_type, extension, *upright.size)
+    # END SOLUTION a2-clean-copy
+    # BEGIN STUB a2-clean-copy
+    # raise NotImplementedError(
+    #     "TODO (assignment 2): the stored copy of the photo, with no metadata at all (no EXIF, "
+    #     "GPS, XMP, comment or colour profile) and its longest side at most longest_side, "
+    #     "saved as STORED_FORMATS says. Read README.md, 'History and stored photos', and this "
+    #     "module's docstring."
+    # )
+    # END STUB a2-clean-copy
 
 
 def make_thumbnail(image: Image.Image) -> bytes:

@@ -15,13 +15,14 @@ from tests.database_plugin import cluster_key
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test run alone (measures_load) runs once, so it must not depend on the
-    session's database: the PostGIS run would never run it."""
+    """A test run alone (measures_load) or in the PostGIS run only (in_postgis_run) runs
+    once, so it must not depend on the session's database."""
     for item in items:
-        if item.get_closest_marker("measures_load") and not item.get_closest_marker(
-            "database_independent"
-        ):
-            raise pytest.UsageError(f"{item.nodeid}: measures_load needs database_independent")
+        for marker in ("measures_load", "in_postgis_run"):
+            if item.get_closest_marker(marker) and not item.get_closest_marker(
+                "database_independent"
+            ):
+                raise pytest.UsageError(f"{item.nodeid}: {marker} needs database_independent")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,7 +51,7 @@ PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesSto
 @pytest.fixture(scope="session")
 def collected_static_root(tmp_path_factory) -> Path:
     """collectstatic run once per test session as production runs it (hashed names,
-    gzip and Brotli copies): it takes about 20 s, and four test modules read its output."""
+    gzip and Brotli copies): it takes about 6 s, and three test modules read its output."""
     root = tmp_path_factory.mktemp("static")
     with override_settings(
         STATIC_ROOT=root,

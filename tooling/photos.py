@@ -8,6 +8,7 @@ gives each file's source and licence), so a clone alone runs every test.
 
 import struct
 import zlib
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -69,6 +70,45 @@ def enlarged_jpeg(data: bytes, size: tuple[int, int] = (4000, 3000), quality: in
     buffer = BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+JPEG_START = b"\xff\xd8"  # SOI, the first two bytes of every JPEG
+START_OF_SCAN = 0xDA  # SOS: the compressed image data follows
+
+
+@dataclass(frozen=True)
+class JpegSegment:
+    """One segment of a JPEG's header: APP0 (JFIF), APP1 (EXIF, XMP), a comment (COM),
+    the quantization and Huffman tables..."""
+
+    marker: int  # the byte after 0xFF: 0xE1 for APP1, 0xFE for a comment
+    body: bytes  # what follows its two length bytes
+    end: int  # where in the file the next segment starts
+
+
+def jpeg_segments(jpeg: bytes) -> list[JpegSegment]:
+    """The segments before the image data, in order. The walk stops at the start of
+    the scan (the image data, which the last segment's `end` points at) or at the
+    first byte that does not begin a segment. The autograder reads what metadata a
+    served copy kept; the load test adds a comment where they end."""
+    if jpeg[:2] != JPEG_START:
+        raise ValueError("not a JPEG")
+    segments, position = [], len(JPEG_START)
+    while position + 4 <= len(jpeg) and jpeg[position] == 0xFF:
+        marker = jpeg[position + 1]
+        if marker == START_OF_SCAN:
+            break
+        (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
+        end = position + 2 + length
+        segments.append(JpegSegment(marker, jpeg[position + 4 : end], end))
+        position = end
+    return segments
+
+
+def jpeg_header_end(jpeg: bytes) -> int:
+    """Where a JPEG's header segments end: the offset of its image data."""
+    segments = jpeg_segments(jpeg)
+    return segments[-1].end if segments else len(JPEG_START)
 
 
 def decompression_bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:

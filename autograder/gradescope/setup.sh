@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image from the zip
 # (its base image is Ubuntu 22.04): Python 3.11 (the grader's code needs 3.11; 22.04's
-# own python3 is 3.10) in a virtual environment, and the pinned packages of
-# requirements-autograder.txt. It ends by running the grader's --help, so a missing
+# own python3 is 3.10, and its python3.11, from universe, is a 3.11.0 release candidate
+# that the grader runs on: scripts/autograder-image-test grades with it) in a virtual
+# environment, and the pinned packages of requirements-autograder.txt. It ends by running the grader's --help, so a missing
 # package fails the image build, where the instructor sees it, and not a student's
 # submission.
 set -euo pipefail

@@ -58,6 +58,7 @@ locals {
         app_cdn_domain           = aws_cloudfront_distribution.photos.domain_name
         app_cloudfront_key_id    = aws_cloudfront_public_key.photos.id
         app_gunicorn_workers     = var.gunicorn_workers
+        app_api_signup_enabled   = var.api_signup_enabled
         # Secrets Manager has these; the vault holds a copy (deploy/ansible/README.md).
         app_secret_key                = "{{ vault_secret_key }}"
         app_cloudfront_private_key    = "{{ vault_cloudfront_private_key }}"

@@ -42,6 +42,8 @@ locals {
     AWS_CLOUDFRONT_KEY_ID   = aws_cloudfront_public_key.photos.id
     AWS_CLOUDFRONT_KEY_FILE = "/run/secrets/cloudfront-private.pem"
     GUNICORN_WORKERS        = tostring(var.gunicorn_workers)
+    # The JSON sign-up and token endpoints the course's autograder signs up with.
+    API_SIGNUP_ENABLED = var.api_signup_enabled ? "true" : "false"
   }
 
   # What the app servers' user data and the release job's share

@@ -116,6 +116,12 @@ variable "gunicorn_workers" {
   default     = 4
 }
 
+variable "api_signup_enabled" {
+  description = "API_SIGNUP_ENABLED on the app servers: POST /api/v1/signup and POST /api/v1/token, an account and an API token without a browser, which the course's autograder needs to sign up its own users (docs/autograder.md). They keep the sign-up page's password validators, the app's and nginx's rate limits and the log-in lock-out (README.md, \"Sign-up and tokens for scripts\"). false: both answer 404, for a site that wants no scripted sign-ups."
+  type        = bool
+  default     = true
+}
+
 variable "app_server_count" {
   description = "App servers normally running (the Auto Scaling group's minimum and desired size; with load_balancer = \"nginx\", the number of app instances). docs/scaling.md, \"Scale-out: 1 -> 2 -> 4 app servers\": throughput grows in step with app servers; two, one per availability zone, keep the site up when one fails."
   type        = number

@@ -10,31 +10,44 @@
 # start_private_dockerd BRIDGE_CIDR [DOCKERD_OPTION...]: starts dockerd in the background
 # with its own data root and socket in $WORK, exports DOCKER_HOST and sets DOCKERD_PID.
 # BRIDGE_CIDR is the default bridge's address: give each script its own, so two never
-# share one.
+# share one. `none` makes no bridge, and touches no iptables rule, for a script whose
+# builds and containers all use the host's network (--network host).
 start_private_dockerd() {
   export DOCKER_HOST="unix://$WORK/docker.sock"
-  local bridge_cidr=$1
+  local network_options=(--bip "$1")
+  [[ $1 == none ]] && network_options=(--bridge none --iptables=false --ip-masq=false)
   shift
   dockerd --data-root "$WORK/data" --exec-root "$WORK/exec" --pidfile "$WORK/dockerd.pid" \
-    --host "$DOCKER_HOST" --bip "$bridge_cidr" "$@" >"$WORK/dockerd.log" 2>&1 &
+    --host "$DOCKER_HOST" "${network_options[@]}" "$@" >"$WORK/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   for _ in $(seq 1 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { tail -n 20 "$WORK/dockerd.log"; fail "dockerd did not start"; }
 }
 
+# data_root_in_memory SIZE: call before start_private_dockerd to keep the daemon's data
+# root in a tmpfs of at most SIZE (e.g. 4g), for a script whose images hold tens of
+# thousands of small files: unpacking and deleting them on disk takes longer than the
+# test itself. stop_private_dockerd unmounts it.
+data_root_in_memory() {
+  mkdir -p "$WORK/data"
+  mount -t tmpfs -o "size=$1,mode=0710" birdai-docker-data "$WORK/data" || fail "mount a tmpfs on $WORK/data"
+}
+
 # stop_private_dockerd: stops the daemon started above (if any) and unmounts what it
 # left behind. For a cleanup trap: never fails.
 stop_private_dockerd() {
-  [[ -n "${DOCKERD_PID:-}" ]] || return 0
-  # A network's bridge outlives the daemon, and its data root goes with $WORK: left
-  # behind, it would shadow the next run's network of the same addresses.
-  docker network prune --force >/dev/null 2>&1
-  kill "$DOCKERD_PID" 2>/dev/null
-  for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
-  kill -9 "$DOCKERD_PID" 2>/dev/null
-  # Leftover overlay mounts (a dockerd that died hard) would keep rm from working.
+  if [[ -n "${DOCKERD_PID:-}" ]]; then
+    # A network's bridge outlives the daemon, and its data root goes with $WORK: left
+    # behind, it would shadow the next run's network of the same addresses.
+    docker network prune --force >/dev/null 2>&1
+    kill "$DOCKERD_PID" 2>/dev/null
+    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
+    kill -9 "$DOCKERD_PID" 2>/dev/null
+    DOCKERD_PID=""
+  fi
+  # Leftover overlay mounts (a dockerd that died hard), and data_root_in_memory's tmpfs,
+  # would keep rm from working.
   grep -o "$WORK[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
-  DOCKERD_PID=""
   return 0
 }
 
@@ -186,4 +199,36 @@ load_or_build_birdai_image() {
   DOCKER_BUILDKIT=0 docker build -q --build-arg PIP_NO_INDEX=1 -t "$1" "$ROOT" >/dev/null || fail "docker build"
   empty_wheelhouse
   save_birdai_image "$1"
+}
+
+# import_jammy_rootfs TAG: the image TAG, a minimal Ubuntu 22.04 jammy (debootstrap,
+# cached in var/container-cache/) with main, restricted, universe and multiverse of
+# jammy, jammy-updates and jammy-security enabled, as the ubuntu:22.04 image has them.
+# debootstrap checks the archive's signature with the Ubuntu archive key; Debian's
+# archive has no package of it, so the key is taken from Ubuntu's ubuntu-keyring .deb
+# and kept only if its fingerprint is the one pinned here (the key that signs jammy).
+UBUNTU_ARCHIVE="http://archive.ubuntu.com/ubuntu"
+UBUNTU_ARCHIVE_KEY="F6ECB3762474EDA9D21B7022871920D1991BC93C"  # Ubuntu Archive Automatic Signing Key (2018)
+import_jammy_rootfs() {
+  mkdir -p "$ROOT/var/container-cache" "$WORK/keyring"
+  chmod 700 "$WORK/keyring"  # gpg's home
+  local rootfs_tar="$ROOT/var/container-cache/jammy-minbase.tar"
+  if [[ ! -f "$rootfs_tar" ]]; then
+    curl -fsS -o "$WORK/keyring/ubuntu-keyring.deb" \
+      "$UBUNTU_ARCHIVE/pool/main/u/ubuntu-keyring/ubuntu-keyring_2021.03.26_all.deb" || fail "download ubuntu-keyring"
+    dpkg-deb -x "$WORK/keyring/ubuntu-keyring.deb" "$WORK/keyring/deb"
+    gpg --quiet --homedir "$WORK/keyring" --import "$WORK/keyring/deb/usr/share/keyrings/ubuntu-archive-keyring.gpg" 2>/dev/null
+    gpg --quiet --homedir "$WORK/keyring" --export "$UBUNTU_ARCHIVE_KEY" >"$WORK/keyring/ubuntu-archive.gpg"
+    [[ -s "$WORK/keyring/ubuntu-archive.gpg" ]] || fail "ubuntu-keyring has no key $UBUNTU_ARCHIVE_KEY"
+    debootstrap --variant=minbase --keyring="$WORK/keyring/ubuntu-archive.gpg" jammy "$WORK/rootfs" "$UBUNTU_ARCHIVE" \
+      >"$WORK/debootstrap.log" 2>&1 || { tail -n 20 "$WORK/debootstrap.log"; fail "debootstrap jammy"; }
+    local suite
+    for suite in jammy jammy-updates jammy-security; do
+      echo "deb $UBUNTU_ARCHIVE $suite main restricted universe multiverse"
+    done >"$WORK/rootfs/etc/apt/sources.list"
+    tar -C "$WORK/rootfs" --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*' \
+      -cf "$rootfs_tar.partial" . && mv "$rootfs_tar.partial" "$rootfs_tar"
+    rm -rf "$WORK/rootfs"
+  fi
+  docker import "$rootfs_tar" "$1" >/dev/null
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import aws_checks
+from autograder import aws_checks, cost_guard
 from autograder.aws import forget_connections
 from autograder.checks import DeploymentWrong
 from autograder.cost_guard import PRICES_PATH
@@ -32,8 +32,12 @@ TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "deploy" / "terraform"
 
 
 @pytest.fixture
-def deployment(aws_environment) -> Deployment:
+def deployment(aws_environment, monkeypatch) -> Deployment:
     forget_connections()  # a role assumed in another test's account is gone
+    # The cost guard runs with every check; here it reads the slip's region only, as
+    # reading moto's 24 regions for each planted defect would add seconds each
+    # (every region: test_cost_guard.py).
+    monkeypatch.setattr(cost_guard, "enabled_regions", lambda account: [account.region])
     built = build_reference_deployment()
     yield built
     forget_connections()

@@ -10,7 +10,7 @@ from tooling.loadtest.timeline import Sample, endpoint_summary
 
 pytestmark = pytest.mark.database_independent
 
-CLASSIFY, LIST = "POST /api/v1/classify", "GET /api/v1/submissions"
+CLASSIFY, LIST, LOGIN = "POST /api/v1/classify", "GET /api/v1/submissions", "POST /account/login/"
 
 
 def summary(*samples: Sample, errors: list | None = None) -> dict:
@@ -43,6 +43,15 @@ def test_a_slow_endpoint_fails_it_by_its_own_limit():
     run = summary(*requests(CLASSIFY, 100, 3500.0), *requests(LIST, 200, 50.0))
     with pytest.raises(DeploymentWrong, match=r"POST /api/v1/classify: p95 3500 ms is over 3000"):
         judge(run, users=10, seconds=30)
+
+
+def test_the_log_in_burst_at_the_start_is_judged_by_its_own_limit():
+    # The reference stack, its 7 simulated users logging in during the same second.
+    burst = summary(*requests(LOGIN, 7, 3300.0), *requests(LIST, 200, 50.0))
+    assert judge(burst, users=10, seconds=30).endswith("207 requests in 30 s, 0 failed, p95 50 ms")
+    stuck = summary(*requests(LOGIN, 7, 6500.0), *requests(LIST, 200, 50.0))
+    with pytest.raises(DeploymentWrong, match=r"POST /account/login/: p95 6500 ms is over 6000"):
+        judge(stuck, users=10, seconds=30)
 
 
 def test_a_run_where_nothing_was_answered_fails():

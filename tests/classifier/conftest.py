@@ -46,3 +46,17 @@ def bird_photos() -> list[dict]:
 
 def decode(data: bytes, filename: str | None = None):
     return decode_image(data, filename=filename, max_pixels=settings.MAX_IMAGE_PIXELS)
+
+
+@pytest.fixture
+def model_runs(monkeypatch) -> list[int]:
+    """Counts the model's runs in this process: the real model still runs."""
+    runs = []
+    real_classify = Classifier.classify
+
+    def counted(self, image):
+        runs.append(1)
+        return real_classify(self, image)
+
+    monkeypatch.setattr(Classifier, "classify", counted)
+    return runs

@@ -22,6 +22,8 @@ from classifier.images import decode_image, to_model_input
 from shared.errors import ModelUnavailable
 from tooling.photos import SKIMAGE_DATA, skimage_photo
 
+pytestmark = pytest.mark.database_independent  # the model files and their answers: no database.
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

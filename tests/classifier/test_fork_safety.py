@@ -15,6 +15,8 @@ import pytest
 
 from tooling.photos import SKIMAGE_DATA
 
+pytestmark = pytest.mark.database_independent  # fresh Python processes that classify: no database.
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 PREFORK_SERVER = """

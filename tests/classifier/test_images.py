@@ -24,6 +24,8 @@ from tooling.photos import (
     skimage_photo,
 )
 
+pytestmark = pytest.mark.database_independent  # images and arrays only: no database.
+
 MAX_PIXELS = 50_000_000
 
 

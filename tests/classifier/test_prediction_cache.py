@@ -1,43 +1,24 @@
 """Predictions kept by the photo's SHA-256 (classifier/prediction_cache.py): the same
 bytes are classified once, whether they come to the classify API, the page or the
 history; a change of model or threshold never gets an old answer; a cache that fails is
-a miss, never an error. tests/stack/test_stateless_app_servers.py shows it across two
-app servers sharing one Redis."""
+a miss, never an error. test_prediction_cache_in_redis.py keeps them in Redis, and
+tests/stack/test_stateless_app_servers.py shows it across two app servers sharing one
+Redis."""
 
 import hashlib
-import json
 import logging
 
 import pytest
-import redis
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 
-from birdai.settings import redis_shared_cache
 from classifier import prediction_cache
-from classifier.engine import Classifier, Prediction
 from history.models import Submission
 from tooling.photos import bird_jpeg, skimage_photo
-from tooling.servers.net import free_port
 
 pytestmark = pytest.mark.django_db
 
 CLASSIFY = "/api/v1/classify"
-
-
-@pytest.fixture
-def model_runs(monkeypatch) -> list[int]:
-    """Counts the model's runs in this process: the real model still runs."""
-    runs = []
-    real_classify = Classifier.classify
-
-    def counted(self, image):
-        runs.append(1)
-        return real_classify(self, image)
-
-    monkeypatch.setattr(Classifier, "classify", counted)
-    return runs
 
 
 def classify(client, data: bytes, filename: str = "photo.jpg") -> dict:
@@ -76,21 +57,6 @@ def test_the_page_and_the_history_reuse_what_the_api_found(
     assert submission.bird_probability == answer["bird_probability"]
 
 
-def test_the_prediction_is_kept_as_plain_json_in_redis(client, redis_server, model_runs):
-    redis_server.flush()
-    shared = redis_shared_cache(redis_server.url)
-    with override_settings(CACHES={**caches.settings, "default": shared}):
-        photo = bird_jpeg()
-        answer = classify(client, photo)
-        key = prediction_cache.cache_key(hashlib.sha256(photo).hexdigest())
-        stored = redis.Redis.from_url(redis_server.url).get(caches["default"].make_key(key))
-        caches["default"].close()
-    kept = json.loads(stored)
-    assert Prediction.from_dict(kept).as_dict() == kept
-    assert {name: kept[name] for name in answer} == answer
-    assert model_runs == [1]
-
-
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -126,19 +92,6 @@ def test_zero_seconds_keeps_nothing(client, settings, model_runs):
     classify(client, photo)
     classify(client, photo)
     assert model_runs == [1, 1]
-
-
-def test_redis_down_is_a_miss_and_logged_never_an_error(client, caplog, model_runs):
-    unreachable = redis_shared_cache(f"redis://127.0.0.1:{free_port()}/0")
-    with (
-        override_settings(CACHES={**caches.settings, "default": unreachable}),
-        caplog.at_level(logging.ERROR, logger="django_redis"),
-    ):
-        first = classify(client, bird_jpeg())
-        again = classify(client, bird_jpeg())
-    assert again == first
-    assert model_runs == [1, 1]
-    assert "Exception ignored" in caplog.text
 
 
 def test_an_entry_that_cannot_be_read_is_a_miss(client, caplog, model_runs):

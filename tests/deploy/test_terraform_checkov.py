@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.terraform_config import ROOT, TERRAFORM_DIR
+from tests.deploy.terraform_config import ROOT, TERRAFORM_DIR, require_written
 
 pytestmark = pytest.mark.database_independent
 
 CHECKOV = ROOT / ".venv-infra" / "bin" / "checkov"
 SKIP = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
+
+
+@pytest.fixture(autouse=True)
+def written_configuration():
+    require_written(TERRAFORM_DIR)
 
 
 def checkov(directory: Path) -> subprocess.CompletedProcess:

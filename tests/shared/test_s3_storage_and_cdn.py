@@ -345,7 +345,7 @@ def test_settings_sign_cdn_links_with_the_cloudfront_key_file(tmp_path, cloudfro
 def test_settings_refuse_a_broken_cloudfront_configuration(env, message):
     result = load_settings({"AWS_STORAGE_BUCKET_NAME": "birds", **env})
     assert result.returncode != 0
-    assert message in result.stderr
+    assert message in result.stderr, result.stderr[-600:]
 
 
 def test_production_refuses_a_cdn_without_a_signing_key():
@@ -356,7 +356,7 @@ def test_production_refuses_a_cdn_without_a_signing_key():
     }
     result = load_settings(env)
     assert result.returncode != 0
-    assert "AWS_S3_CUSTOM_DOMAIN needs AWS_CLOUDFRONT_KEY_ID" in result.stderr
+    assert "AWS_S3_CUSTOM_DOMAIN needs AWS_CLOUDFRONT_KEY_ID" in result.stderr, result.stderr[-600:]
 
 
 # --- The AWS policies in docs/aws ---------------------------------------------------

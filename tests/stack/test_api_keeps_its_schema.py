@@ -29,7 +29,10 @@ from tooling.servers import Gunicorn, prepare_app
 from tooling.servers.net import http_get, http_request, multipart_file
 
 # Its gunicorn keeps its own SpatiaLite database: the PostGIS run leaves it out.
-pytestmark = pytest.mark.database_independent
+pytestmark = [
+    pytest.mark.database_independent,
+    pytest.mark.in_postgis_run,  # 80 s: it evens the two database runs (scripts/test)
+]
 
 MAX_EXAMPLES = 100
 USERNAME = "fuzzer"

@@ -172,9 +172,19 @@ def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
     assert "ports" not in services["redis"]
 
 
+def dockerfile_text() -> str:
+    text = DOCKERFILE.read_text()
+    # A course's starter code (docs/starter-code.md) hands the Dockerfile out as a TODO:
+    # say so, rather than fail on the first line these checks miss.
+    todo = re.search(r"TODO \(assignment \d\): .*", text)
+    if todo:
+        pytest.fail(f"{DOCKERFILE} still says: {todo.group(0)}")
+    return text
+
+
 def dockerfile_stages() -> list[tuple[str, str]]:
     """(FROM line, body) of each stage."""
-    text = DOCKERFILE.read_text()
+    text = dockerfile_text()
     parts = re.split(r"^(FROM .*)$", text, flags=re.MULTILINE)
     return list(zip(parts[1::2], parts[2::2], strict=True))
 
@@ -184,7 +194,7 @@ def app_packages() -> list[str]:
     ones that may not import the tests, the benchmarks or the tooling."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
-    app = next(c for c in contracts if c.get("forbidden_modules") == ["tests", "bench", "tooling"])
+    app = next(c for c in contracts if "tests" in c.get("forbidden_modules", []))
     return app["source_modules"]
 
 
@@ -198,7 +208,7 @@ def test_every_app_package_is_copied_into_the_image(stage):
 
 
 def test_runtime_stage_is_slim_non_root_and_healthchecked():
-    text = DOCKERFILE.read_text()
+    text = dockerfile_text()
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", text, re.MULTILINE)
     header, runtime = dockerfile_stages()[-1]
     assert header == "FROM base AS runtime"
@@ -264,7 +274,7 @@ def test_env_example_copied_to_env_gives_a_plain_http_loopback_stack(tmp_path):
 
 
 def test_runtime_requirements_leave_out_torch_and_the_export_tools():
-    text = DOCKERFILE.read_text()
+    text = dockerfile_text()
     pattern = re.search(r"grep -vE '\^\(([^)]*)\)==' \\\s*requirements\.txt", text)
     assert pattern, "the runtime requirement filter is missing"
     assert set(pattern.group(1).split("|")) == NOT_IN_IMAGE

@@ -13,7 +13,7 @@ import pytest
 
 from tooling.servers import (
     Gunicorn,
-    Nginx,  # ASSIGNMENT 2
+    Nginx,  # ASSIGNMENT 3
     PostgresCluster,
     SeaweedS3,  # ASSIGNMENT 2
     http_get,

@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tooling.stack_usage import cores_between, group_cpu_seconds
+
+pytestmark = pytest.mark.database_independent  # processes and their CPU time: no database.
 
 BUSY_SECONDS = 0.5
 BUSY_LOOP = (

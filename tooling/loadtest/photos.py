@@ -19,7 +19,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from tooling.photos import read_testdata
+from tooling.photos import jpeg_header_end, read_testdata
 
 # Real camera files with GPS positions in their EXIF (Italy): the uploads put points
 # on the map, so /api/v1/locations has something to find.
@@ -30,8 +30,6 @@ BIRD_PHOTOS = [
     for name in ("duck", "magpie", "peacock", "pink_flamingo", "rainbow-lorikeet", "vulture")
 ]
 VARIANTS_PER_PHOTO = 3
-
-START_OF_SCAN = 0xDA
 
 
 def pixel_variant(data: bytes, rng: random.Random) -> bytes:
@@ -54,15 +52,10 @@ def flatten(image: Image.Image) -> Image.Image:
 
 
 def with_comment(jpeg: bytes, comment: bytes) -> bytes:
-    """The same JPEG with a comment segment (COM) before its image data. Decoders skip
-    comments, so the picture is unchanged; the file's checksum is not."""
-    if jpeg[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG")
-    position = 2
-    # Walk the header segments (APP0 JFIF, APP1 EXIF, tables...) up to the scan.
-    while jpeg[position] == 0xFF and jpeg[position + 1] != START_OF_SCAN:
-        (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
-        position += 2 + length
+    """The same JPEG with a comment segment (COM) after its header segments, before its
+    image data. Decoders skip comments, so the picture is unchanged; the file's
+    checksum is not."""
+    position = jpeg_header_end(jpeg)
     segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
     return jpeg[:position] + segment + jpeg[position:]
 

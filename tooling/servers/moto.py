@@ -13,6 +13,7 @@ unless told to (docs/autograder.md says what the AWS checks could not prove here
 Any access key works; moto keeps every account's resources apart by the key's account.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -54,7 +55,11 @@ class MotoServer(ServerProcess):
         environment = {
             name: value for name, value in os.environ.items() if not name.startswith("AWS_")
         }
-        return {"env": {**environment, "AWS_DEFAULT_REGION": REGION}, "cwd": self.workdir}
+        # No built-in images: moto would otherwise list some 1,300 snapshots of its own
+        # images in every region, where a student's account has none, and reading every
+        # region (the cost guard) would take ten times as long. Any AMI id still runs.
+        settings = {"AWS_DEFAULT_REGION": REGION, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+        return {"env": {**environment, **settings}, "cwd": self.workdir}
 
     def is_ready(self) -> bool:
         # moto's own API (not an AWS one) answers once the server handles requests.
@@ -65,6 +70,16 @@ class MotoServer(ServerProcess):
         answer = http_request("POST", f"{self.endpoint_url}/moto-api/reset")
         if answer.status != 200:
             raise ServerStartError(f"moto reset answered {answer.status}: {answer.body[:200]!r}")
+
+    def queue_cost_and_usage(self, *answers: dict[str, Any]) -> None:
+        """What Cost Explorer's GetCostAndUsage answers next (moto tracks no spending of
+        its own, and answers nothing unless told): each new request takes the next answer,
+        the same request again gets the same one."""
+        body = json.dumps({"results": list(answers)}).encode()
+        url = f"{self.endpoint_url}/moto-api/static/ce/cost-and-usage-results"
+        answer = http_request("POST", url, body=body, headers={"Content-Type": "application/json"})
+        if answer.status != 201:
+            raise ServerStartError(f"moto answered {answer.status}: {answer.body[:200]!r}")
 
     def client_environment(self) -> dict[str, str]:
         """What points boto3 at this server, with throwaway keys (never real ones)."""
