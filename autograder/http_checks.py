@@ -193,8 +193,9 @@ def photo_through_the_cdn(state: GradingState) -> str:
     )
     if not link.netloc or link.netloc == site.netloc:
         raise DeploymentWrong(
-            f"The stored photo is served by the app itself ({url}), not through the CDN: "
-            f"each photo then costs an app server a request. See {where}."
+            f"The stored photo should come through the CDN, from a host of its own; the upload "
+            f"answered a link served by the app itself ({url}): each photo then costs an app "
+            f"server a request. See {where}."
         )
     if not (CLOUDFRONT_SIGNED <= signed or S3_SIGNED <= signed):
         raise DeploymentWrong(

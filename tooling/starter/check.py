@@ -4,10 +4,11 @@
 2. the inverse: starter + the reference's removed regions and files = the reference;
 3. the leak check (leaks.py);
 4. for a starter marked ready in the manifest, in a clone of the generated repository:
-   the app starts (as scripts/first-run-check does) and its tests give the expected
-   pattern: the tests listed as expected_failing fail, each with "TODO" in its message;
-   every other test passes. `tests="ci"` runs those plus the manifest's
-   ci_passing_subset instead of the whole suite.
+   the app starts (as scripts/first-run-check does), the reference's autograder grades
+   that running app (grading.py: a low score, actionable messages, no grader error),
+   and its tests give the expected pattern: the tests listed as expected_failing fail,
+   each with "TODO" in its message; every other test passes. `tests="ci"` runs those
+   plus the manifest's ci_passing_subset instead of the whole suite.
 
 Every step prints its duration.
 """
@@ -24,7 +25,9 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tooling.starter import manifest as manifest_module
@@ -38,6 +41,7 @@ from tooling.starter.generate import (
     regenerate,
     write_files,
 )
+from tooling.starter.grading import GradingWrong, grade_running_app
 from tooling.starter.inverse import compare, read_tree, reinsert
 from tooling.starter.leaks import find_leaks
 from tooling.starter.markers import MarkerError
@@ -105,8 +109,12 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
             clone = workdir / "clone"
             subprocess.run(["git", "clone", "--quiet", str(out), str(clone)], check=True)
             use_reference_environment(root, clone)
-            with timed(f"assignment {assignment}: first run", durations):
-                first_run(clone, inference_written=assignment > 1)
+            with serving(clone) as app:
+                with timed(f"assignment {assignment}: first run", durations):
+                    first_run(clone, app, inference_written=assignment > 1)
+                with timed(f"assignment {assignment}: autograder", durations):
+                    grade = grade_running_app(root, assignment, app.url, workdir / "results.json")
+                print(f"starter-check: assignment {assignment}: autograder: {grade.summary()}")
             with timed(f"assignment {assignment}: tests ({tests})", durations):
                 run_tests(clone, entry, tests)
         if keep is not None:
@@ -131,11 +139,19 @@ def use_reference_environment(root: Path, clone: Path) -> None:
         (clone / "var" / "models").symlink_to(models.resolve())
 
 
-def first_run(clone: Path, *, inference_written: bool) -> str:
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    log_path: Path
+    process: subprocess.Popen
+
+
+@contextmanager
+def serving(clone: Path) -> Iterator[RunningApp]:
     """scripts/run on a free loopback port, as scripts/first-run-check does (without
-    scripts/setup: the environment is there): /readyz must answer 200, then a bird photo
-    is classified. Starter 1, whose students write the inference, must answer it with a
-    500 and the TODO in the server's log; a later starter must name the bird."""
+    scripts/setup: the environment is there), until the block ends. Sign-up through the
+    API is on, as the autograder asks of every deployment, so that the grader's checks
+    reach the students' code instead of all stopping at sign-up."""
     run = (clone / "scripts" / "run").read_text()
     (clone / "scripts" / "run").write_text(run.replace("scripts/setup\n", ""))
     port = free_port()
@@ -144,27 +160,18 @@ def first_run(clone: Path, *, inference_written: bool) -> str:
         server = subprocess.Popen(
             ["scripts/run"],
             cwd=clone,
-            env={**os.environ, "PORT": str(port), "PYTHONDONTWRITEBYTECODE": "1"},
+            env={
+                **os.environ,
+                "PORT": str(port),
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "API_SIGNUP_ENABLED": "true",
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as one below
         )
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 300
-        while not ready(base + "/readyz"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise CheckFailed(f"scripts/run never got ready:\n{tail(log_path)}")
-            time.sleep(1)
-        status, body = post_photo(base + "/api/v1/classify", clone / FIRST_RUN_PHOTO)
-        if inference_written and (status != 200 or '"flamingo"' not in body):
-            raise CheckFailed(f"the first photo answered {status}: {body[:300]}")
-        if not inference_written and (status != 500 or "TODO" not in log_path.read_text()):
-            raise CheckFailed(
-                f"the first photo answered {status}, not 500 with the TODO in the log:"
-                f"\n{tail(log_path)}"
-            )
-        return f"/readyz 200, the first photo {status}"
+        yield RunningApp(f"http://127.0.0.1:{port}", log_path, server)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -172,6 +179,26 @@ def first_run(clone: Path, *, inference_written: bool) -> str:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def first_run(clone: Path, app: RunningApp, *, inference_written: bool) -> str:
+    """/readyz must answer 200, then a bird photo is classified. Starter 1, whose
+    students write the inference, must answer it with a 500 and the TODO in the server's
+    log; a later starter must name the bird."""
+    deadline = time.monotonic() + 300
+    while not ready(app.url + "/readyz"):
+        if app.process.poll() is not None or time.monotonic() > deadline:
+            raise CheckFailed(f"scripts/run never got ready:\n{tail(app.log_path)}")
+        time.sleep(1)
+    status, body = post_photo(app.url + "/api/v1/classify", clone / FIRST_RUN_PHOTO)
+    if inference_written and (status != 200 or '"flamingo"' not in body):
+        raise CheckFailed(f"the first photo answered {status}: {body[:300]}")
+    if not inference_written and (status != 500 or "TODO" not in app.log_path.read_text()):
+        raise CheckFailed(
+            f"the first photo answered {status}, not 500 with the TODO in the log:"
+            f"\n{tail(app.log_path)}"
+        )
+    return f"/readyz 200, the first photo {status}"
 
 
 FIRST_RUN_PHOTO = "tests/testdata/birds/pink_flamingo.png"  # as scripts/first-run-check
@@ -286,7 +313,7 @@ def main_check(root: Path, assignments: list[int], tests: str) -> int:
     for assignment in assignments:
         try:
             check(root, assignment, tests=tests)
-        except (CheckFailed, MarkerError, RegenerateError) as error:
+        except (CheckFailed, GradingWrong, MarkerError, RegenerateError) as error:
             print(f"starter-check: assignment {assignment} FAILED: {error}", file=sys.stderr)
             failed.append(assignment)
     elapsed = time.perf_counter() - started
