@@ -418,7 +418,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 # and the reduced copy (classifier/images.py prices each format and mode before it
 # decodes). Over it: 413 too_large_to_decode. With the upload itself and the rest of
 # the request, a worker then stays within 300 MB of its usual peak, so two workers
-# and the system fit a 1 GiB instance (tests/stack/test_upload_memory.py measures it).
+# and the system fit a 1 GiB instance (measured for issue #12).
 MAX_DECODE_BYTES = env_int("MAX_DECODE_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024)
 # BEGIN ASSIGNMENT 2
 # The stored copy of a submitted photo is scaled down to this longest side (see

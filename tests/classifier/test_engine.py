@@ -14,6 +14,7 @@ from classifier.engine import (
     build_classifier,
     get_classifier,
     prediction_from_logits,
+    softmax,
     warm,
 )
 from classifier.labels import LabelSet
@@ -30,6 +31,14 @@ PROBABILITIES = np.array([0.30, 0.10, 0.05, 0.20, 0.05, 0.25, 0.05])
 def predict(probabilities=PROBABILITIES, labels=LABELS, bird_threshold=0.5):
     logits = np.log(probabilities) + 3.0  # softmax ignores the constant
     return prediction_from_logits(logits, labels=labels, bird_threshold=bird_threshold, model=MODEL)
+
+
+def test_softmax_gives_shares_of_one_even_for_logits_too_large_to_exponentiate():
+    # np.exp(1000.0) is inf: computed naively, these would be nan.
+    shares = softmax(np.array([1000.0, 1000.0, 0.0]))
+    assert shares == pytest.approx([0.5, 0.5, 0.0])
+    small = np.array([0.5, -1.0, 2.0])
+    assert softmax(small) == pytest.approx(np.exp(small) / np.exp(small).sum())
 
 
 def test_it_adds_up_the_bird_classes():

@@ -180,6 +180,23 @@ def signed_query(url: str) -> tuple[str, dict[str, str]]:
     return resource, {key: value for key, [value] in parse_qs(query).items()}
 
 
+def check_folder_policy(
+    params: dict[str, str], resource: str, key: rsa.RSAPrivateKey, valid_from: float
+) -> bytes:
+    """One custom policy for the whole folder (resource), valid at least until valid_from,
+    to a whole hour, signed with key; its bytes."""
+    policy_bytes = cloudfront_b64decode(params["Policy"])
+    [statement] = json.loads(policy_bytes)["Statement"]
+    assert statement["Resource"] == resource
+    expires = statement["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    assert valid_from <= expires <= valid_from + 3600
+    assert expires % 3600 == 0
+    # What CloudFront checks: RSA with SHA-1 over the policy. Raises if it is wrong.
+    signature = cloudfront_b64decode(params["Signature"])
+    key.public_key().verify(signature, policy_bytes, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
+    return policy_bytes
+
+
 def test_it_links_through_the_cdn_with_one_cloudfront_signature_per_folder(
     s3_server, oac_bucket, oac_cdn_server, cloudfront_key
 ):
@@ -203,18 +220,12 @@ def test_it_links_through_the_cdn_with_one_cloudfront_signature_per_folder(
     assert resource == f"{oac_cdn_server.url}/{name}"
     assert set(params) == {"Policy", "Signature", "Key-Pair-Id"}
     assert params["Key-Pair-Id"] == KEY_PAIR_ID
-    # One custom policy for the whole folder, valid at least 600 s, to a whole hour.
-    policy_bytes = cloudfront_b64decode(params["Policy"])
-    [statement] = json.loads(policy_bytes)["Statement"]
-    assert statement["Resource"] == f"{oac_cdn_server.url}/tests/signed/*"
-    expires = statement["Condition"]["DateLessThan"]["AWS:EpochTime"]
-    assert before + 600 <= expires <= before + 600 + 3600
-    assert expires % 3600 == 0
+    policy_bytes = check_folder_policy(
+        params, f"{oac_cdn_server.url}/tests/signed/*", cloudfront_key, valid_from=before + 600
+    )
     assert signed_query(other_url)[1] == params  # the same signature: no second RSA sign
-    # What CloudFront checks: RSA with SHA-1 over the policy. Raises if it is wrong.
     signature = cloudfront_b64decode(params["Signature"])
     public_key = cloudfront_key.public_key()
-    public_key.verify(signature, policy_bytes, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)
     tampered = policy_bytes.replace(b"tests/signed/*", b"tests/*")
     with pytest.raises(InvalidSignature):  # the signature covers the resource
         public_key.verify(signature, tampered, CLOUDFRONT_PADDING, CLOUDFRONT_HASH)

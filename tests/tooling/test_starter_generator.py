@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tooling.starter import manifest as manifest_module
-from tooling.starter.check import build, check_inverse, check_leaks
+from tooling.starter.check import build, check_inverse, check_leaks, todo_messages, todos_unnamed
 from tooling.starter.generate import check_unique_ids, generate, reference_files
 from tooling.starter.inverse import compare, reinsert
 from tooling.starter.leaks import find_leaks
@@ -359,3 +359,42 @@ def test_a_solution_line_the_given_code_of_that_language_also_has_is_no_leak(ref
     (reference / "classifier" / "labels.py").write_text("    return top_labels(logits, count=5)\n")
     (reference / "notes.md").write_text("Write `return top_labels(logits, count=5)`.\n")
     assert find_leaks(generate(reference, 1, manifest), lambda path: None, allowed=[]) == []
+
+
+def test_every_todo_region_must_be_named_by_a_failure(tmp_path):
+    (tmp_path / "exif.py").write_text(
+        "# BEGIN TODO a2-altitude\n"
+        'raise NotImplementedError(\n    "TODO (assignment 2): metres above sea level "\n'
+        '    "from GPSAltitude. Read README.md."\n)\n# END TODO a2-altitude\n'
+    )
+    (tmp_path / "page.html").write_text(
+        "{# BEGIN TODO a2-page #}\n<p>TODO (assignment 2): show the map.</p>\n"
+        "{# END TODO a2-page #}\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    messages = todo_messages(tmp_path)
+    assert messages == {
+        "a2-altitude": "TODO (assignment 2): metres above sea level",
+        "a2-page": "TODO (assignment 2): show the map.",
+    }
+    altitude = "NotImplementedError: TODO (assignment 2): metres above sea level from GPSAltitude."
+    outcome = {"t.py::test_altitude": ("failed", altitude), "t.py::test_page": ("passed", "")}
+    assert todos_unnamed(messages, outcome) == [
+        "TODO a2-page: no failure names it (TODO (assignment 2): show the map.)"
+    ]
+    outcome["t.py::test_page"] = ("failed", "AssertionError: TODO (assignment 2): show the map.")
+    assert todos_unnamed(messages, outcome) == []
+
+
+def test_ci_runs_only_expected_failures_the_full_list_knows():
+    def related(a: str, b: str) -> bool:  # the same tests, or one names some of the other's
+        return a == b or any(x.startswith(y + s) for x, y in ((a, b), (b, a)) for s in "[:")
+
+    for entry in manifest_module.load().assignments.values():
+        unknown = [
+            wanted
+            for wanted in entry.ci_expected_failing
+            if not any(related(wanted, known) for known in entry.expected_failing)
+        ]
+        assert unknown == [], entry.number

@@ -7,14 +7,17 @@
    the app starts (as scripts/first-run-check does), the reference's autograder grades
    that running app (grading.py: a low score, actionable messages, no grader error),
    and its tests give the expected pattern: the tests listed as expected_failing fail,
-   each with "TODO" in its message; every other test passes. `tests="ci"` runs those
-   plus the manifest's ci_passing_subset instead of the whole suite.
+   each with "TODO" in its message; every other test passes. `tests="ci"` runs instead
+   of the whole suite the manifest's ci_expected_failing (a few of them; without it,
+   all) and its ci_passing_subset; either way, every TODO region of the starter must be
+   named by a failure (todos_unnamed).
 
 Every step prints its duration.
 """
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -244,7 +247,8 @@ def tail(path: Path, lines: int = 40) -> str:
 
 def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dict:
     report = clone / "var" / "junit.xml"
-    selection = [] if tests == "full" else [*entry.expected_failing, *entry.ci_passing_subset]
+    failing = entry.ci_expected_failing or entry.expected_failing
+    selection = [] if tests == "full" else [*failing, *entry.ci_passing_subset]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("BIRDAI_TEST_DB", None)
     subprocess.run(
@@ -253,7 +257,8 @@ def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dic
         cwd=clone, env=env, check=False,
     )  # fmt: skip
     outcome = read_junit(report)
-    problems = judge(outcome, entry.expected_failing)
+    problems = judge(outcome, entry.expected_failing, must_run=selection and failing)
+    problems += todos_unnamed(todo_messages(clone), outcome)
     counts = {kind: sum(1 for o in outcome.values() if o[0] == kind) for kind in
               ("passed", "failed", "skipped")}  # fmt: skip
     print(f"starter-check: {json.dumps(counts)}", flush=True)
@@ -283,7 +288,11 @@ def read_junit(report: Path) -> dict[str, tuple[str, str]]:
     return outcome
 
 
-def judge(outcome: dict[str, tuple[str, str]], expected_failing: list[str]) -> list[str]:
+def judge(
+    outcome: dict[str, tuple[str, str]], expected_failing: list[str], must_run=None
+) -> list[str]:
+    """must_run: the expected failures that must have run (all of them unless given)."""
+
     def expected(node: str) -> bool:
         return any(node == e or node.startswith(e.rstrip(":") + "::") or
                    node.startswith(e + "[") for e in expected_failing)  # fmt: skip
@@ -299,11 +308,47 @@ def judge(outcome: dict[str, tuple[str, str]], expected_failing: list[str]) -> l
             continue  # the SpatiaLite run skips these; tests/conftest.py allows no other
         elif kind != "passed":
             problems.append(f"{node}: {kind}: {message.splitlines()[:3]}")
-    for wanted in expected_failing:
+    for wanted in must_run or expected_failing:
         if not any(expected(node) and (node == wanted or node.startswith(wanted.split("[")[0]))
                    for node in outcome):  # fmt: skip
             problems.append(f"{wanted}: expected to fail, but it did not run")
     return problems
+
+
+TODO_REGION = re.compile(r"BEGIN TODO ([\w-]+)(.*?)END TODO \1", re.DOTALL)
+# A TODO's first words, up to the end of its line, string literal or HTML tag: what a
+# failure the region causes shows (a NotImplementedError's message, or nginx.py's list
+# of the proxy template's TODOs).
+TODO_MESSAGE = re.compile(r"TODO \(assignment \d\): [^\"\n<]*")
+
+
+def todo_messages(clone: Path) -> dict[str, str]:
+    """{region id: the first words of its TODO} for every TODO region in the starter."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    messages = {}
+    for path in filter(None, files):
+        try:
+            text = (clone / path).read_text()
+        except (UnicodeDecodeError, OSError):  # binary, a folder's link, a dangling link
+            continue
+        for region in TODO_REGION.finditer(text):
+            message = TODO_MESSAGE.search(region.group(2))
+            messages[region.group(1)] = message.group(0).strip() if message else ""
+    return messages
+
+
+def todos_unnamed(messages: dict[str, str], outcome: dict[str, tuple[str, str]]) -> list[str]:
+    """Every TODO region must be proven by the tests that ran: some failure shows its
+    message, so a student's failing test points at it (and CI's few expected failures
+    cover every region)."""
+    failures = [message for kind, message in outcome.values() if kind == "failed"]
+    return [
+        f"TODO {region}: no failure names it ({message or 'its region has no TODO message'})"
+        for region, message in sorted(messages.items())
+        if not message or not any(message in failure for failure in failures)
+    ]
 
 
 def main_check(root: Path, assignments: list[int], tests: str) -> int:
