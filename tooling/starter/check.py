@@ -251,11 +251,18 @@ def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dic
     selection = [] if tests == "full" else [*failing, *entry.ci_passing_subset]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("BIRDAI_TEST_DB", None)
-    subprocess.run(
-        [str(clone / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "-m", "not measures_load", f"--junitxml={report}", *selection],
-        cwd=clone, env=env, check=False,
-    )  # fmt: skip
+    # pytest's own output goes to a file: the expected failures' tracebacks are
+    # thousands of lines, worth reading only when the pattern is wrong.
+    log = clone / "var" / "pytest.txt"
+    with open(log, "w") as output:
+        subprocess.run(
+            [str(clone / ".venv" / "bin" / "python"), "-m", "pytest", "-q",
+             "-p", "no:cacheprovider", "-m", "not measures_load", f"--junitxml={report}",
+             *selection],
+            cwd=clone, env=env, check=False, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    pytest_lines = log.read_text(errors="replace").splitlines()
+    print(f"starter-check: pytest: {pytest_lines[-1] if pytest_lines else 'no output'}", flush=True)
     outcome = read_junit(report)
     problems = judge(outcome, entry.expected_failing, must_run=selection and failing)
     problems += todos_unnamed(todo_messages(clone), outcome)
@@ -263,6 +270,7 @@ def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dic
               ("passed", "failed", "skipped")}  # fmt: skip
     print(f"starter-check: {json.dumps(counts)}", flush=True)
     if problems:
+        print("\n".join(pytest_lines[-200:]), flush=True)  # the end of pytest's output
         raise CheckFailed("the starter's tests do not give the expected pattern:\n  "
                           + "\n  ".join(problems))  # fmt: skip
     return counts
