@@ -20,19 +20,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tooling.servers.net import free_port, http_post_file, http_status
 from tooling.starter import manifest as manifest_module
 from tooling.starter.generate import (
     RegenerateError,
@@ -189,11 +187,19 @@ def first_run(clone: Path, app: RunningApp, *, inference_written: bool) -> str:
     students write the inference, must answer it with a 500 and the TODO in the server's
     log; a later starter must name the bird."""
     deadline = time.monotonic() + 300
-    while not ready(app.url + "/readyz"):
+    while http_status(app.url + "/readyz") != 200:
         if app.process.poll() is not None or time.monotonic() > deadline:
             raise CheckFailed(f"scripts/run never got ready:\n{tail(app.log_path)}")
         time.sleep(1)
-    status, body = post_photo(app.url + "/api/v1/classify", clone / FIRST_RUN_PHOTO)
+    photo = clone / FIRST_RUN_PHOTO
+    answer = http_post_file(
+        app.url + "/api/v1/classify",
+        field_name="image",
+        filename=photo.name,
+        data=photo.read_bytes(),
+        timeout=120,
+    )
+    status, body = answer.status, answer.body.decode(errors="replace")
     if inference_written and (status != 200 or '"flamingo"' not in body):
         raise CheckFailed(f"the first photo answered {status}: {body[:300]}")
     if not inference_written and (status != 500 or "TODO" not in app.log_path.read_text()):
@@ -205,40 +211,6 @@ def first_run(clone: Path, app: RunningApp, *, inference_written: bool) -> str:
 
 
 FIRST_RUN_PHOTO = "tests/testdata/birds/pink_flamingo.png"  # as scripts/first-run-check
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback)
-            return answer.status == 200
-    except OSError:
-        return False
-
-
-def post_photo(url: str, photo: Path) -> tuple[int, str]:
-    boundary = "birdai-starter-check"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-            f'filename="{photo.name}"\r\nContent-Type: image/png\r\n\r\n'
-        ).encode()
-        + photo.read_bytes()
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(  # noqa: S310 (loopback)
-        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def tail(path: Path, lines: int = 40) -> str:
