@@ -176,9 +176,9 @@ def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
     command = services["redis"]["command"]
     assert command[:5] == ["redis-server", "--save", "", "--appendonly", "no"]
     assert "ports" not in services["redis"]
-    # END ASSIGNMENT 3
 
 
+# END ASSIGNMENT 3
 def dockerfile_text() -> str:
     text = DOCKERFILE.read_text()
     # A course's starter code (docs/starter-code.md) hands the Dockerfile out as a TODO:

@@ -3,14 +3,17 @@
 1. generate it (markers parse, ids unique) and write it as a repository;
 2. the inverse: starter + the reference's removed regions and files = the reference;
 3. the leak check (leaks.py);
-4. for a starter marked ready in the manifest, in a clone of the generated repository:
-   the app starts (as scripts/first-run-check does), the reference's autograder grades
-   that running app (grading.py: a low score, actionable messages, no grader error),
-   and its tests give the expected pattern: the tests listed as expected_failing fail,
-   each with "TODO" in its message; every other test passes. `tests="ci"` runs instead
-   of the whole suite the manifest's ci_expected_failing (a few of them; without it,
-   all) and its ci_passing_subset; either way, every TODO region of the starter must be
-   named by a failure (todos_unnamed).
+4. for a starter marked ready in the manifest, in a clone of the generated repository,
+   as a student on a clean machine: `scripts/run` installs what the app needs (a .venv
+   of its own) and starts it (as scripts/first-run-check does), the reference's
+   autograder grades that running app (grading.py: a low score, actionable messages, no
+   grader error), `scripts/test` installs what the tests need and its static checks
+   pass (BIRDAI_TEST_PARTS=static), and its tests give the expected pattern: the tests
+   listed as expected_failing fail, each with "TODO" in its message; every other test
+   passes. `tests="ci"` runs instead of the whole suite the manifest's
+   ci_expected_failing (a few of them; without it, all) and its ci_passing_subset;
+   either way, every TODO region of the starter must be named by a failure
+   (todos_unnamed).
 
 Every step prints its duration.
 """
@@ -93,6 +96,19 @@ def check_leaks(root: Path, starter: StarterFiles, manifest) -> None:
         raise CheckFailed("solution text leaks into the starter:\n  " + "\n  ".join(lines))
 
 
+def check_ruff(root: Path, out: Path) -> None:
+    """A removed region must leave code ruff accepts as it is (no unused import, no run of
+    blank lines): the starter's scripts/test runs ruff before any test. Quicker than the
+    clone's static checks below, so also in `--tests none`."""
+    ruff = str(root / ".venv" / "bin" / "ruff")
+    for command in ([ruff, "check", "--quiet", "."], [ruff, "format", "--check", "--quiet", "."]):
+        found = subprocess.run(command, cwd=out, capture_output=True, text=True, check=False)
+        if found.returncode != 0:
+            raise CheckFailed(
+                f"{' '.join(command[1:])} in the starter:\n{found.stdout}{found.stderr}"
+            )
+
+
 def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None = None) -> dict:
     manifest = manifest_module.load()
     durations: dict[str, float] = {}
@@ -105,17 +121,20 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
             check_inverse(root, starter, out)
         with timed(f"assignment {assignment}: leak check", durations):
             check_leaks(root, starter, manifest)
+        with timed(f"assignment {assignment}: ruff", durations):
+            check_ruff(root, out)
         entry = manifest.assignments[assignment]
         if entry.ready and tests != "none":
             clone = workdir / "clone"
             subprocess.run(["git", "clone", "--quiet", str(out), str(clone)], check=True)
-            use_reference_environment(root, clone)
             with serving(clone) as app:
-                with timed(f"assignment {assignment}: first run", durations):
+                with timed(f"assignment {assignment}: install and first run", durations):
                     first_run(clone, app, inference_written=assignment > 1)
                 with timed(f"assignment {assignment}: autograder", durations):
                     grade = grade_running_app(root, assignment, app.url, workdir / "results.json")
                 print(f"starter-check: assignment {assignment}: autograder: {grade.summary()}")
+            with timed(f"assignment {assignment}: test set-up and static checks", durations):
+                static_checks(clone)
             with timed(f"assignment {assignment}: tests ({tests})", durations):
                 run_tests(clone, entry, tests)
         if keep is not None:
@@ -123,21 +142,6 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
         return durations
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def use_reference_environment(root: Path, clone: Path) -> None:
-    """The clone uses the reference's .venv (and its exported model) instead of building
-    its own, which takes minutes: valid only while the starter pins the same packages."""
-    for requirements in clone.glob("requirements*.txt"):
-        if requirements.read_bytes() != (root / requirements.name).read_bytes():
-            raise CheckFailed(f"{requirements.name} differs from the reference's")
-    (clone / ".venv").symlink_to(root / ".venv")
-    if (clone / "requirements-infra.txt").exists() and (root / ".venv-infra").exists():
-        (clone / ".venv-infra").symlink_to(root / ".venv-infra")  # Ansible, checkov
-    (clone / "var").mkdir(exist_ok=True)
-    models = root / "var" / "models"
-    if models.exists():
-        (clone / "var" / "models").symlink_to(models.resolve())
 
 
 @dataclass(frozen=True)
@@ -149,24 +153,19 @@ class RunningApp:
 
 @contextmanager
 def serving(clone: Path) -> Iterator[RunningApp]:
-    """scripts/run on a free loopback port, as scripts/first-run-check does (without
-    scripts/setup: the environment is there), until the block ends. Sign-up through the
-    API is on, as the autograder asks of every deployment, so that the grader's checks
-    reach the students' code instead of all stopping at sign-up."""
-    run = (clone / "scripts" / "run").read_text()
-    (clone / "scripts" / "run").write_text(run.replace("scripts/setup\n", ""))
+    """scripts/run, as written, on a free loopback port (as scripts/first-run-check
+    does), until the block ends: on a fresh clone it installs the app's packages into
+    the clone's own .venv and exports the model first. Sign-up through the API is on,
+    as the autograder asks of every deployment, so that the grader's checks reach the
+    students' code instead of all stopping at sign-up."""
     port = free_port()
+    (clone / "var").mkdir(exist_ok=True)
     log_path = clone / "var" / "first-run.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             ["scripts/run"],
             cwd=clone,
-            env={
-                **os.environ,
-                "PORT": str(port),
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "API_SIGNUP_ENABLED": "true",
-            },
+            env={**os.environ, "PORT": str(port), "API_SIGNUP_ENABLED": "true"},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as one below
@@ -186,7 +185,7 @@ def first_run(clone: Path, app: RunningApp, *, inference_written: bool) -> str:
     """/readyz must answer 200, then a bird photo is classified. Starter 1, whose
     students write the inference, must answer it with a 500 and the TODO in the server's
     log; a later starter must name the bird."""
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600  # as first-run-check: the install comes first
     while http_status(app.url + "/readyz") != 200:
         if app.process.poll() is not None or time.monotonic() > deadline:
             raise CheckFailed(f"scripts/run never got ready:\n{tail(app.log_path)}")
@@ -213,6 +212,21 @@ def first_run(clone: Path, app: RunningApp, *, inference_written: bool) -> str:
 FIRST_RUN_PHOTO = "tests/testdata/birds/pink_flamingo.png"  # as scripts/first-run-check
 
 
+def static_checks(clone: Path) -> None:
+    """The starter's scripts/test installs what its tests need (`scripts/setup --test`)
+    and runs the static checks (ruff, import layers, Django's checks) before any test: a
+    stub with an unused import or a broken layer would stop a student's scripts/test
+    there, before the first test."""
+    log = clone / "var" / "static-checks.txt"
+    with open(log, "w") as output:
+        finished = subprocess.run(
+            ["scripts/test"], cwd=clone, env={**os.environ, "BIRDAI_TEST_PARTS": "static"},
+            stdout=output, stderr=subprocess.STDOUT, check=False,
+        )  # fmt: skip
+    if finished.returncode != 0:
+        raise CheckFailed(f"BIRDAI_TEST_PARTS=static scripts/test failed:\n{tail(log)}")
+
+
 def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -221,7 +235,7 @@ def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dic
     report = clone / "var" / "junit.xml"
     failing = entry.ci_expected_failing or entry.expected_failing
     selection = [] if tests == "full" else [*failing, *entry.ci_passing_subset]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = dict(os.environ)
     env.pop("BIRDAI_TEST_DB", None)
     # pytest's own output goes to a file: the expected failures' tracebacks are
     # thousands of lines, worth reading only when the pattern is wrong.
