@@ -327,7 +327,7 @@ if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis":
         DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
     # --- TLS to the database: whose certificates to trust (issue #12) ---
     # With DATABASE_SSLMODE=verify-full, the server's certificate must be signed by a CA
-    # in this file and name the host connected to (RDS: its CA bundle, docs/deploy-aws.md).
+    # in this file and name the host connected to (RDS: its CA bundle).
     sslrootcert = env_str("DATABASE_SSLROOTCERT")
     if sslrootcert:
         DATABASES["default"]["OPTIONS"]["sslrootcert"] = sslrootcert
@@ -511,7 +511,7 @@ LOGGING = {
 }
 
 # GeoDjango finds the system's GDAL and GEOS by name; the container image points it at
-# the libraries it ships instead (Dockerfile, geo-libs stage).
+# the libraries it ships instead (its geo-libs stage).
 GDAL_LIBRARY_PATH = env_str("GDAL_LIBRARY_PATH") or None
 GEOS_LIBRARY_PATH = env_str("GEOS_LIBRARY_PATH") or None
 

@@ -86,7 +86,7 @@ def counters(request, tmp_path):
 # BEGIN ASSIGNMENT 3
 def redis_counters(url: str) -> dict:
     """The throttle cache in the Redis server at url, as settings.py makes it."""
-    # Imported here: the function arrives with assignment 3 (docs/starter-code.md).
+    # Imported here: in a course's starter the function arrives with assignment 3.
     from birdai.settings import redis_throttle_cache
 
     return redis_throttle_cache(url)
