@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tooling.servers.net import free_port, http_post_file, http_status
 from tooling.starter import manifest as manifest_module
+from tooling.starter.dangling import check_dangling
 from tooling.starter.generate import (
     RegenerateError,
     StarterFiles,
@@ -105,6 +106,7 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
             check_inverse(root, starter, out)
         with timed(f"assignment {assignment}: leak check", durations):
             check_leaks(root, starter, manifest)
+            check_dangling(root, starter, manifest)  # names of paths it lacks (dangling.py)
         entry = manifest.assignments[assignment]
         if entry.ready and tests != "none":
             clone = workdir / "clone"
