@@ -79,6 +79,30 @@ def test_it_passes_names_the_starter_has_words_and_urls(text):
     assert names(f"{text}\n") == []
 
 
+@pytest.mark.parametrize(
+    ("path", "text", "found"),
+    [
+        ("docs/classifier.md", "[guide](../history/views.py)", ["../history/views.py"]),
+        ("classifier/engine.py", "# views.py and engine.py", []),  # neither is missing
+        ("scripts/run", "# the one-machine stack", []),  # a word, not scripts/stack
+    ],
+)
+def test_it_reads_a_name_relative_to_its_file(path, text, found):
+    starter = starter_1("# app\n")
+    starter.files[path] = ReferenceFile(path, f"{text}\n".encode(), 0o644)
+    reference = [*REFERENCE, "scripts/run", "scripts/stack"]
+    assert [n.name for n in find_dangling(starter, reference, MANIFEST, [])] == found
+
+
+def test_a_package_docstring_names_a_missing_module_of_its_own_folder():
+    starter = starter_1("# app\n")
+    reference = [*REFERENCE, "classifier/remote.py"]
+    text = '"""engine.py  the classifier\nremote.py  a remote one"""\n'
+    starter.files["classifier/__init__.py"] = ReferenceFile("x", text.encode(), 0o644)
+    found = find_dangling(starter, reference, MANIFEST, [])
+    assert [(n.found_in, n.name) for n in found] == [("classifier/__init__.py:2", "remote.py")]
+
+
 def test_an_allowed_name_passes_in_its_file_only():
     readme = "See docs/grading.md.\n"
     assert names(readme, allowed=("README.md: docs/grading.md",)) == []

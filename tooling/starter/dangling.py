@@ -13,7 +13,10 @@ comments, code) is read for path tokens, and a token names a missing path when i
   word of the prose, not a path;
 - a path inside a missing folder (`deploy/terraform/*.tf`, `history/anything.py`);
 - a dotted Python module of a missing file or package (`autograder.photos`,
-  `tooling.servers.redis`).
+  `tooling.servers.redis`);
+- any of these relative to the folder of the file it is in, when it has a slash or a
+  dot (`../deploy/ansible/README.md` in a doc's link, `redis_cache.py` in a package's
+  docstring), never a word alone (`stack` in scripts/ is prose, not scripts/stack).
 
 A token is a run of letters, digits, `_ . - * /` that does not follow a letter, a dot
 or a slash (so `/history/` in a URL, or `example.com/autograder/`, is no token of
@@ -22,6 +25,7 @@ are fine where they are go in the manifest's [dangling_names] allowed list, as
 `file: name`, each with its reason.
 """
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -92,9 +96,17 @@ def why_missing(manifest: Manifest, path: str, assignment: int) -> str:
     return "not in this starter"
 
 
-def named_path(token: str, files: dict[str, str], folders: dict[str, str]) -> str | None:
-    """The reason the missing path this token names is missing, or None."""
+def named_path(
+    token: str, files: dict[str, str], folders: dict[str, str], here: str = ""
+) -> str | None:
+    """The reason the missing path this token names is missing, or None. `here` is the
+    folder of the file the token is in: a name may be relative to it, as a Markdown
+    link (`../deploy/ansible/README.md`) or a package's docstring (`redis_cache.py`)."""
     path = token.rstrip(".:,")
+    if here and ("/" in path or "." in path):  # a word alone ("stack") is prose
+        relative = posixpath.normpath(posixpath.join(here, path))
+        if not relative.startswith("..") and (relative in files or relative in folders):
+            return files.get(relative) or folders[relative]
     if path in files:
         return files[path]
     if "/" in path and path.rstrip("/") in folders:
@@ -122,7 +134,7 @@ def find_dangling(
             continue
         for number, line in enumerate(text.splitlines(), start=1):
             for token in TOKEN.findall(line):
-                why = named_path(token, files, folders)
+                why = named_path(token, files, folders, posixpath.dirname(path))
                 name = token.rstrip(".:,")
                 if why is not None and f"{path}: {name}" not in allowed_set:
                     found.append(DanglingName(f"{path}:{number}", name, why, line.strip()))
