@@ -1,9 +1,9 @@
 """Throttling (issue #12, finding 4): log-in lock-out, and limits on sign-up, new API
 tokens, classify and upload, with the limits the settings ship with.
 
-Each test runs once per place the counters may be kept (COUNTER_STORES): in files (the
-embedded default) and in a real Redis server (REDIS_URL, the N-tier deployments). The
-last tests serve the app with two gunicorn workers and show that both count in the one
+Each test runs once per place the counters may be kept (COUNTER_STORES): in files, the
+embedded default, and in each shared server the deployments may use instead. The last
+tests serve the app with two gunicorn workers and show that both count in the one
 shared counter.
 """
 
