@@ -10,8 +10,8 @@ validators, a taken name refused with one generic message), Django's authenticat
 (so django-axes locks a user name out from an address after LOGIN_FAILURE_LIMIT wrong
 passwords, as on the log-in page), the token model, and the same limits:
 SIGNUP_RATE_PER_ADDRESS for sign-ups, LOGIN_RATE_PER_ADDRESS for password checks and
-TOKEN_RATE_PER_ACCOUNT for new tokens. nginx counts both paths in its sign-up and log-in
-zones (docker/nginx/proxy.conf.template).
+TOKEN_RATE_PER_ACCOUNT for new tokens. The proxy's nginx counts both paths in its sign-up
+and log-in zones too.
 """
 
 from collections.abc import Callable

@@ -159,17 +159,17 @@ throttle_cache = {
     "BACKEND": "throttling.file_cache.CountingFileCache",
     "LOCATION": str(VAR_DIR / "throttle"),
     # Every write lists the folder (to cull), so it is kept small; ended windows'
-    # counters are deleted first (file_cache.py). Busier sites use Redis.
+    # counters are deleted first (file_cache.py).
     "OPTIONS": {"MAX_ENTRIES": 2000},
 }
 
 # --- Shared cache and sessions ------------------------------------------------------
 # The `default` cache holds what app servers may share but need not keep: classifier
-# results by the photo's SHA-256 (classifier/prediction_cache.py). Without a Redis
-# server, each process keeps its own in memory (LocMemCache): the embedded default runs
-# no server, and nothing in this cache must be shared to be right, a miss only costs a
-# model run. (The file cache would share it between the workers of one machine, at a
-# file read per lookup.)
+# results by the photo's SHA-256 (classifier/prediction_cache.py). Here each process
+# keeps its own in memory (LocMemCache): the embedded default runs no server, and
+# nothing in this cache must be shared to be right, a miss only costs a model run. (The
+# file cache would share it between the workers of one machine, at a file read per
+# lookup.)
 default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 # Sessions stay in the database alone (Django's default): a per-process cache of
 # them would let a worker that never saw a log-out keep the user signed in.
@@ -327,7 +327,7 @@ if DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis":
         DATABASES["default"]["OPTIONS"]["sslmode"] = sslmode
     # --- TLS to the database: whose certificates to trust (issue #12) ---
     # With DATABASE_SSLMODE=verify-full, the server's certificate must be signed by a CA
-    # in this file and name the host connected to (RDS: its CA bundle, docs/deploy-aws.md).
+    # in this file and name the host connected to (RDS: its CA bundle).
     sslrootcert = env_str("DATABASE_SSLROOTCERT")
     if sslrootcert:
         DATABASES["default"]["OPTIONS"]["sslrootcert"] = sslrootcert
@@ -511,7 +511,7 @@ LOGGING = {
 }
 
 # GeoDjango finds the system's GDAL and GEOS by name; the container image points it at
-# the libraries it ships instead (Dockerfile, geo-libs stage).
+# the libraries it ships instead (its geo-libs stage).
 GDAL_LIBRARY_PATH = env_str("GDAL_LIBRARY_PATH") or None
 GEOS_LIBRARY_PATH = env_str("GEOS_LIBRARY_PATH") or None
 

@@ -14,7 +14,7 @@ transparent pixels, 200 MB once decoded. So every decode is priced before it sta
 (decoding_bytes: the format's decoder, the mode, the size) and refused with a 413 over
 the caller's max_decode_bytes; and no full-size copy is ever made after it: the pixels
 are converted and reduced a tile at a time (decode_reduced), to the size the caller
-needs (the model: 256 pixels on the short side; history/photos.py: the stored copy).
+needs (the model: 256 pixels on the short side; a stored copy: at most 2048).
 """
 
 import io

@@ -2,16 +2,16 @@
 
 The same bytes always get the same answer from the same model, so a photo classified
 once, on any app server, is not classified again: a retried upload, the same photo sent
-to `/` and then kept in the history, a load test that sends one photo many times. With
-REDIS_URL the cache is that Redis server, shared by every app server; without it, each
-process's memory (settings.py, "Shared cache and sessions").
+to `/` and then kept, a load test that sends one photo many times. The cache is
+Django's default one (settings.py, "Shared cache and sessions"): each process's memory
+on the embedded defaults, one server every app server shares when there are several.
 
 The key holds everything the answer depends on besides the bytes: the model's name,
 backend, weights and labels, and the bird threshold. A new model or threshold therefore
 never gets an old answer; it gets a miss and makes its own. The value is the prediction
 as plain JSON (Prediction.as_dict()).
 
-A cache is never needed to be right: a cache that fails (Redis down, an entry that cannot
+A cache is never needed to be right: a cache that fails (its server down, an entry that cannot
 be read) is a miss, and it is logged, never an error for the user.
 """
 

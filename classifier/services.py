@@ -4,8 +4,8 @@
     classify_photo(bytes) -> ClassifiedPhoto     validate → decode → classify, for the
                                                  anonymous page and API, which keep nothing
 
-The history's upload pipeline (history/pipeline.py) calls the steps one by one, so the
-photo it decodes once serves the model, the stored copy and the thumbnail alike.
+A caller that needs the decoded photo for more than the model calls the steps one by one,
+so the photo it decodes once serves every use (the model, a stored copy, a thumbnail).
 Both pass the photo's SHA-256: a photo classified before, on any app server, gets the
 answer kept then (classifier/prediction_cache.py) instead of another model run.
 """

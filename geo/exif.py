@@ -181,7 +181,7 @@ def _safely(read: Callable[[], T | None]) -> T | None:
     TypeError, KeyError, SyntaxError, ...). Metadata is optional, so losing one field is the
     right outcome; crashing the upload is not.
 
-    Except for NotImplementedError: in a course's starter code (docs/starter-code.md) it
+    Except for NotImplementedError: in a course's starter code it
     is a part still to write, and its TODO must reach the student, not read as no metadata.
     """
     try:

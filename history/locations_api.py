@@ -21,7 +21,7 @@ from shared.api_schemas import Error
 router = Router(tags=["locations"], auth=user_auth)
 
 # Strings whose format names what a client must send, which a JSON schema cannot say
-# (numbers in range, min below max): tests/stack/test_api_keeps_its_schema.py generates valid ones.
+# (numbers in range, min below max): a fuzzer that reads the schema generates valid ones.
 Bbox = Annotated[str, WithJsonSchema({"type": "string", "format": "bbox"})]
 LatLon = Annotated[str, WithJsonSchema({"type": "string", "format": "lat-lon"})]
 

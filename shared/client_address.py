@@ -1,5 +1,5 @@
 """The address a request came from, as far as it can be believed: throttling counts
-per address, and history gives a photo without GPS data an approximate position."""
+per address, and an upload without a position in its photo gets an approximate one."""
 
 import ipaddress
 

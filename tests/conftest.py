@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite. Servers (PostgreSQL, S3, nginx) come from
+"""Fixtures shared by the whole suite. Servers (PostgreSQL, gunicorn, ...) come from
 tests/server_fixtures.py and the database choice from tests/database_plugin.py."""
 
 import signal

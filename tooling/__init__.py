@@ -1,2 +1,2 @@
-"""Instructor tooling, apart from the app: real servers started on loopback for the tests, the
-benchmarks and the local multi-server stack."""
+"""Tooling apart from the app, for the tests and the repository's scripts: real servers
+started on loopback, test photos."""

@@ -1,5 +1,8 @@
-# Everything a student may want to change. The sizes default to what docs/scaling.md
-# measured; each description names the section the default comes from.
+# Everything a student may want to change. The sizes default to what was measured on the
+# reference deployment; each description says why.
+# BEGIN INSTRUCTOR
+# The measurements: docs/scaling.md, in the section named above each variable.
+# END INSTRUCTOR
 
 variable "region" {
   description = "AWS region for every resource (CloudFront is global). The cost table in README.md is for us-east-1."
@@ -104,26 +107,29 @@ variable "image_tag" {
   }
 }
 
+# docs/scaling.md, "Which instance for each tier".  # INSTRUCTOR
 variable "app_instance_type" {
-  description = "App server instance type. docs/scaling.md, \"Which instance for each tier\": CPU-bound work, so a c- or m-family instance, not a burstable t3/t4g (a fresh instance has no CPU credits); 2 vCPU with 4 workers."
+  description = "App server instance type. CPU-bound work, so a c- or m-family instance, not a burstable t3/t4g (a fresh instance has no CPU credits); 2 vCPU with 4 workers."
   type        = string
   default     = "c7i.large"
 }
 
+# docs/scaling.md, "Capacity of one app server".  # INSTRUCTOR
 variable "gunicorn_workers" {
-  description = "gunicorn workers per app server. docs/scaling.md, \"Capacity of one app server\": about two workers per vCPU, about 250 MB each plus 30 MB for the master (4 workers: about 1 GB of the c7i.large's 4 GiB)."
+  description = "gunicorn workers per app server. About two workers per vCPU, about 250 MB each plus 30 MB for the master (4 workers: about 1 GB of the c7i.large's 4 GiB)."
   type        = number
   default     = 4
 }
 
 variable "api_signup_enabled" {
-  description = "API_SIGNUP_ENABLED on the app servers: POST /api/v1/signup and POST /api/v1/token, an account and an API token without a browser, which the course's autograder needs to sign up its own users (docs/autograder.md). They keep the sign-up page's password validators, the app's and nginx's rate limits and the log-in lock-out (README.md, \"Sign-up and tokens for scripts\"). false: both answer 404, for a site that wants no scripted sign-ups."
+  description = "API_SIGNUP_ENABLED on the app servers: POST /api/v1/signup and POST /api/v1/token, an account and an API token without a browser, which the course's autograder needs to sign up its own users. They keep the sign-up page's password validators, the app's and nginx's rate limits and the log-in lock-out (README.md, \"Sign-up and tokens for scripts\"). false: both answer 404, for a site that wants no scripted sign-ups."
   type        = bool
   default     = true
 }
 
+# docs/scaling.md, "Scale-out: 1 -> 2 -> 4 app servers".  # INSTRUCTOR
 variable "app_server_count" {
-  description = "App servers normally running (the Auto Scaling group's minimum and desired size; with load_balancer = \"nginx\", the number of app instances). docs/scaling.md, \"Scale-out: 1 -> 2 -> 4 app servers\": throughput grows in step with app servers; two, one per availability zone, keep the site up when one fails."
+  description = "App servers normally running (the Auto Scaling group's minimum and desired size; with load_balancer = \"nginx\", the number of app instances). Throughput grows in step with app servers; two, one per availability zone, keep the site up when one fails."
   type        = number
   default     = 2
 
@@ -133,20 +139,23 @@ variable "app_server_count" {
   }
 }
 
+# docs/scaling.md, "Where the bottleneck is".  # INSTRUCTOR
 variable "app_server_max_count" {
-  description = "Most app servers the Auto Scaling group may run (CPU target tracking adds them, app_servers.tf). docs/scaling.md, \"Where the bottleneck is\": some 40 app servers of 0.5 CPU before one database core is the limit, so the database does not cap this."
+  description = "Most app servers the Auto Scaling group may run (CPU target tracking adds them, app_servers.tf). Some 40 app servers of 0.5 CPU before one database core is the limit, so the database does not cap this."
   type        = number
   default     = 4
 }
 
+# docs/scaling.md, "The proxy's memory" and "Which instance for each tier".  # INSTRUCTOR
 variable "proxy_instance_type" {
-  description = "The nginx proxy instance's type (load_balancer = \"nginx\" only). docs/scaling.md, \"The proxy's memory\" and \"Which instance for each tier\": nginx used 0.4 ms of CPU per request and 7 MB; give it network bandwidth and file descriptors, not CPU or memory."
+  description = "The nginx proxy instance's type (load_balancer = \"nginx\" only). nginx used 0.4 ms of CPU per request and 7 MB; give it network bandwidth and file descriptors, not CPU or memory."
   type        = string
   default     = "c7i.large"
 }
 
+# docs/scaling.md, "Which instance for each tier" (Database).  # INSTRUCTOR
 variable "db_instance_class" {
-  description = "RDS instance class. docs/scaling.md, \"Which instance for each tier\" (Database): its CPU is not the limit (1.1 ms per request); a memory-rich r-family instance keeps the history and map indexes in memory, and not burstable. db.r7g.large: 2 vCPU, 16 GiB."
+  description = "RDS instance class. Its CPU is not the limit (1.1 ms per request); a memory-rich r-family instance keeps the history and map indexes in memory, and not burstable. db.r7g.large: 2 vCPU, 16 GiB."
   type        = string
   default     = "db.r7g.large"
 }
@@ -157,8 +166,9 @@ variable "db_engine_version" {
   default     = "15"
 }
 
+# docs/scaling.md, "Which instance for each tier".  # INSTRUCTOR
 variable "db_allocated_storage" {
-  description = "Database storage in GB (gp3; RDS grows it up to 5 times this when it fills). docs/scaling.md, \"Which instance for each tier\": PostgreSQL wrote 0.03 MB/s at 45 requests/s, far below gp3's baseline of 3,000 IOPS and 125 MiB/s, which 20 GB, gp3's smallest size on RDS, already has."
+  description = "Database storage in GB (gp3; RDS grows it up to 5 times this when it fills). PostgreSQL wrote 0.03 MB/s at 45 requests/s, far below gp3's baseline of 3,000 IOPS and 125 MiB/s, which 20 GB, gp3's smallest size on RDS, already has."
   type        = number
   default     = 20
 }

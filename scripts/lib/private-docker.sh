@@ -1,6 +1,6 @@
 # A private Docker daemon and local stand-ins for upstream base images, for the tests
-# that need containers on this machine without a registry (scripts/container-test,
-# scripts/ansible-test). Source it from bash after `set -euo pipefail` with these set:
+# that need containers on this machine without a registry (scripts/container-test, and
+# the Ansible test). Source it from bash after `set -euo pipefail` with these set:
 #   ROOT  the repository's top folder        WORK  a fresh temporary folder
 #   fail  a function that prints its arguments and exits
 # The daemon keeps everything (images, containers, its socket) in $WORK; the debootstrapped
@@ -163,7 +163,7 @@ empty_wheelhouse() {
 
 # The bird.ai image is built once per change of what goes into it, and kept as a
 # `docker save` archive in var/container-cache/: scripts/container-test builds and
-# saves it, scripts/ansible-test loads it (or builds it, when run first).
+# saves it, the Ansible test loads it (or builds it, when run first).
 birdai_image_archive() {
   local inputs_hash
   # What the Dockerfile copies (.dockerignore leaves out the rest).

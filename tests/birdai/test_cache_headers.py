@@ -4,7 +4,7 @@ everyone, private, no-store for anything per user, no-cache for the rest.
 Every URL the app has is requested (ROUTES must name each one: a test checks it against
 the URLconf, so a new page cannot go untested), anonymously, signed in by session and by
 API token. tests/birdai/test_security_headers.py checks the per-user pages with data in
-them; tests/stack/test_stateless_app_servers.py the headers through a real server.
+them; the stack's tests check the headers through a real server.
 """
 
 import pytest

@@ -3,8 +3,8 @@
 Cache-Control: every answer that depends on who asks is `private, no-store`, so no
 cache shared by several people keeps one user's pages or GPS positions; pages that are
 the same for everyone stay cacheable as before. Content-Security-Policy: the header and
-the hosts it lets images come from (tests/stack/test_pages_in_a_browser.py checks that
-every page works under it in a real browser).
+the hosts it lets images come from (the browser tests check that every page works under
+it in a real browser).
 """
 
 import pytest

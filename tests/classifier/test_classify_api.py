@@ -83,8 +83,8 @@ def test_it_decides_by_content_not_by_the_clients_content_type(api_client):
 
 
 # --- Bad input: a clear error, the right status, nothing left behind ------------------
-# Every kind of hostile file and request, through both upload endpoints, is in
-# tests/stack/test_hostile_input.py; these check the wording of a few messages.
+# These check the wording of a few messages; every kind of hostile file and request,
+# through every upload endpoint, is tested against a real server in tests/stack/.
 
 
 def test_it_asks_for_the_image_field(api_client, no_files_left_behind):

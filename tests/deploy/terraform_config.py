@@ -70,7 +70,7 @@ def parse_file(path: Path) -> dict:
 
 
 def require_written(directory: Path = TERRAFORM_DIR) -> None:
-    """A course's starter code (docs/starter-code.md) hands these files out as TODOs:
+    """A course's starter code hands these files out as TODOs:
     fail saying so, rather than on whatever the first check finds missing."""
     unwritten = [
         path.name

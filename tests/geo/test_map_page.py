@@ -2,7 +2,7 @@
 
 First the HTML through Django's test client: the page holds no photos, only where to ask
 for them (the locations API, by the browser's session), and loads no code from other
-sites. Then the page in headless Chromium (as in tests/stack/test_pages_in_a_browser.py):
+sites. Then the page in headless Chromium (as the browser tests of every page do):
 it fetches the photos from /api/v1/locations, Leaflet draws the markers, clusters them,
 opens popups, and does all that with the tiles failing, which is also what happens when
 the tests run offline. Which photos the API answers is tested in

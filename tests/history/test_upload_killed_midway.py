@@ -1,7 +1,7 @@
 """An upload whose app server dies (kill -9, out of memory) after it stored the photo's
 files and before it recorded the row, then sent again, as nginx sends it to another
 app server (proxy_next_upstream ... non_idempotent): one submission, and no file
-left without a row (issue #14, tests/stack/test_faults_under_load.py).
+left without a row (issue #14; the stack's tests of faults under load do it for real).
 
 A killed process runs no `except` and no `finally`: Killed, a BaseException that the
 pipeline's `except Exception` does not catch, stands in for the kill at that moment.

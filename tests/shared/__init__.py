@@ -1,1 +1,1 @@
-"""Tests of shared/: reading an upload, S3 storage behind a CDN."""
+"""Tests of shared/: reading an upload, file storage."""

@@ -181,7 +181,7 @@ def test_the_replicas_share_one_redis_that_keeps_nothing_on_disk(stack):
 # END ASSIGNMENT 3
 def dockerfile_text() -> str:
     text = DOCKERFILE.read_text()
-    # A course's starter code (docs/starter-code.md) hands the Dockerfile out as a TODO:
+    # A course's starter code hands the Dockerfile out as a TODO:
     # say so, rather than fail on the first line these checks miss.
     todo = re.search(r"TODO \(assignment \d\): .*", text)
     if todo:

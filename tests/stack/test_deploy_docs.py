@@ -188,8 +188,8 @@ def published_ports(text: str) -> list[str]:
 
 
 def test_no_documented_deployment_lets_clients_reach_gunicorn():
-    """Issue #12: two slow clients stop gunicorn's sync workers
-    (tests/stack/test_proxy_floods.py). The app's container publishes nothing; only
+    """Issue #12: two slow clients stop gunicorn's sync workers (the proxy's flood
+    tests show it). The app's container publishes nothing; only
     nginx's does, and it forwards to the app by its name on a private network.
     (docker-compose.yml: tests/stack/test_container_files.py.)"""
     app = exec_start(UNIT)

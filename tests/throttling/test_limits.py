@@ -1,9 +1,9 @@
 """Throttling (issue #12, finding 4): log-in lock-out, and limits on sign-up, new API
 tokens, classify and upload, with the limits the settings ship with.
 
-Each test runs once per place the counters may be kept (COUNTER_STORES): in files (the
-embedded default) and in a real Redis server (REDIS_URL, the N-tier deployments). The
-last tests serve the app with two gunicorn workers and show that both count in the one
+Each test runs once per place the counters may be kept (COUNTER_STORES): in files, the
+embedded default, and in each shared server the deployments may use instead. The last
+tests serve the app with two gunicorn workers and show that both count in the one
 shared counter.
 """
 
@@ -86,7 +86,7 @@ def counters(request, tmp_path):
 # BEGIN ASSIGNMENT 3
 def redis_counters(url: str) -> dict:
     """The throttle cache in the Redis server at url, as settings.py makes it."""
-    # Imported here: the function arrives with assignment 3 (docs/starter-code.md).
+    # Imported here: in a course's starter the function arrives with assignment 3.
     from birdai.settings import redis_throttle_cache
 
     return redis_throttle_cache(url)

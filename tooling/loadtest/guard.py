@@ -9,8 +9,8 @@ change between the check and the run.
 
 One exception, and only for the course's autograder: a deployment a student submitted
 for grading is load-tested where it runs, which is not this machine. Submitting its URL
-is the student's consent to a small, bounded load test of it. The autograder
-(autograder/load_check.py) says so explicitly, by passing that URL as `graded_url`:
+is the student's consent to a small, bounded load test of it. The autograder's load
+check says so explicitly, by passing that URL as `graded_url`:
 exactly that URL is then allowed, and a run against it is held to GRADED_MAX_USERS
 users for GRADED_MAX_SECONDS. `scripts/loadtest` never passes it, so the command line
 stays loopback-only.
@@ -26,7 +26,7 @@ MAX_PACE = 10.0
 MAX_SECONDS = 30 * 60
 
 
-# A graded deployment's bounds: a few users for about a minute (autograder/load_check.py).
+# A graded deployment's bounds: a few users for about a minute (the autograder's load check).
 GRADED_MAX_USERS = 30
 GRADED_MAX_SECONDS = 90
 

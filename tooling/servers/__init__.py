@@ -1,16 +1,16 @@
-"""Real servers for the tests, the benchmarks and a local multi-server stack, each started
-as a subprocess on free 127.0.0.1 ports.
+"""Real servers for the tests (and more), each started as a subprocess on free 127.0.0.1
+ports.
 
     with PostgresCluster() as postgres:        # PostgreSQL + PostGIS
         psycopg.connect(postgres.url)
-    with RedisServer() as redis:               # Redis (shared throttling counters)
-        redis.url                              # redis://127.0.0.1:PORT/0
-    with MotoServer() as aws:                  # AWS's APIs (moto), for the autograder
-        aws.endpoint_url                       # AWS_ENDPOINT_URL
-    with SeaweedS3() as s3:                    # S3 API (SeaweedFS)
-        s3.create_bucket("photos", public_read=True)
-        with Nginx.cdn(s3.endpoint_url, "photos") as cdn:
-            http_get(cdn.url + "/some/key.jpg")
+    with RedisServer() as redis:               # Redis, shared counters  # ASSIGNMENT 3
+        redis.url                              # redis://127.0.0.1:PORT/0  # ASSIGNMENT 3
+    with MotoServer() as aws:                  # AWS's APIs (moto)  # ASSIGNMENT 2
+        aws.endpoint_url                       # AWS_ENDPOINT_URL  # ASSIGNMENT 2
+    with SeaweedS3() as s3:                    # S3 API (SeaweedFS)  # ASSIGNMENT 2
+        s3.create_bucket("photos", public_read=True)  # ASSIGNMENT 2
+        with Nginx.cdn(s3.endpoint_url, "photos") as cdn:  # ASSIGNMENT 2
+            http_get(cdn.url + "/some/key.jpg")  # ASSIGNMENT 2
 
 `start()` returns only once the server does its job, or raises ServerStartError with
 the end of its log. `stop()` and `start()` again bring the same server back on the

@@ -1,5 +1,5 @@
-"""moto's server: a local stand-in for the AWS APIs the autograder reads (autograder/aws.py),
-on a free loopback port.
+"""moto's server: a local stand-in for the AWS APIs the tests and the course's autograder
+read, on a free loopback port.
 
     with MotoServer() as aws:
         os.environ["AWS_ENDPOINT_URL"] = aws.endpoint_url   # every boto3 client goes there
@@ -9,7 +9,7 @@ on a free loopback port.
 It is the one stand-in the tests use for a cloud service: there is no local AWS. moto
 keeps the resources it is told about in memory and answers describe/list calls about
 them; it does not run instances or databases, and it does not check IAM permissions
-unless told to (docs/autograder.md says what the AWS checks could not prove here).
+unless told to.
 Any access key works; moto keeps every account's resources apart by the key's account.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from tooling.servers.net import LOOPBACK, free_port, http_request, http_status
 from tooling.servers.process import ServerProcess, ServerStartError
 
-# The region the tests and the reference deployment (deploy/terraform/variables.tf) use.
+# The region the tests and the reference deployment (Terraform's default) use.
 REGION = "us-east-1"
 
 

@@ -76,7 +76,7 @@ def load_balancer_config(listen: str, upstreams: Sequence[str], **settings: str)
     if unknown:
         raise KeyError(f"not a proxy setting: {sorted(unknown)}")
     template = PROXY_TEMPLATE.read_text()
-    # A course's starter code (docs/starter-code.md) leaves parts of the template to
+    # A course's starter code leaves parts of the template to
     # the student: say which, rather than start a proxy the tests would find wanting.
     todos = TEMPLATE_TODO.findall(template)
     if todos:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from tooling.servers.net import free_port, http_post_file, http_status
 from tooling.starter import manifest as manifest_module
+from tooling.starter.dangling import check_dangling
 from tooling.starter.generate import (
     RegenerateError,
     StarterFiles,
@@ -121,6 +122,7 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
             check_inverse(root, starter, out)
         with timed(f"assignment {assignment}: leak check", durations):
             check_leaks(root, starter, manifest)
+            check_dangling(root, starter, manifest)  # names of paths it lacks (dangling.py)
         with timed(f"assignment {assignment}: ruff", durations):
             check_ruff(root, out)
         entry = manifest.assignments[assignment]

@@ -46,6 +46,7 @@ class Manifest:
     instructor: list[str]
     assignments: dict[int, Assignment]
     leak_allowed: list[str]
+    dangling_allowed: list[str] = field(default_factory=list)  # "file: name"
 
     def fate(self, path: str, assignment: int) -> tuple[str, int | None]:
         """("instructor" | "later" | "stub" | "absent-stub" | "marked", its assignment)."""
@@ -80,4 +81,5 @@ def load(path: Path = MANIFEST) -> Manifest:
         instructor=data.get("instructor", {}).get("paths", []),
         assignments=dict(sorted(assignments.items())),
         leak_allowed=data.get("leak_check", {}).get("allowed", []),
+        dangling_allowed=data.get("dangling_names", {}).get("allowed", []),
     )
