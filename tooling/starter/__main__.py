@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument("--out", type=Path, required=True, help="a new directory")
     check = commands.add_parser("check", help="generate, inverse, leak check, starter tests")
     check.add_argument("--assignment", type=int, choices=(1, 2, 3), action="append")
-    check.add_argument("--tests", choices=("full", "ci", "none"), default="full")
+    check.add_argument("--tests", choices=("full", "quick", "none"), default="full")
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":

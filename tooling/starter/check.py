@@ -2,18 +2,19 @@
 
 1. generate it (markers parse, ids unique) and write it as a repository;
 2. the inverse: starter + the reference's removed regions and files = the reference;
-3. the leak check (leaks.py);
-4. for a starter marked ready in the manifest, in a clone of the generated repository,
+3. the leak check (leaks.py) and the dangling-name check (dangling.py);
+4. ruff on the generated files;
+5. for a starter marked ready in the manifest, in a clone of the generated repository,
    as a student on a clean machine: `scripts/run` installs what the app needs (a .venv
    of its own) and starts it (as scripts/first-run-check does), the reference's
    autograder grades that running app (grading.py: a low score, actionable messages, no
    grader error), `scripts/test` installs what the tests need and its static checks
    pass (BIRDAI_TEST_PARTS=static), and its tests give the expected pattern: the tests
    listed as expected_failing fail, each with "TODO" in its message; every other test
-   passes. `tests="ci"` runs instead of the whole suite the manifest's
-   ci_expected_failing (a few of them; without it, all) and its ci_passing_subset;
-   either way, every TODO region of the starter must be named by a failure
-   (todos_unnamed).
+   passes. `tests="quick"` runs instead of the whole suite the manifest's
+   quick_expected_failing (a few of them; without it, all) and its
+   quick_passing_subset; either way, every TODO region of the starter must be named by
+   a failure (todos_unnamed).
 
 Every step prints its duration.
 """
@@ -110,10 +111,14 @@ def check_ruff(root: Path, out: Path) -> None:
             )
 
 
-def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None = None) -> dict:
+def check(root: Path, assignment: int, *, tests: str = "full", kept: Path | None = None) -> dict:
+    """kept: a folder kept from one assignment's check to the next (see main_check):
+    the clone is made there, at the same path each time, and the virtualenvs its
+    scripts installed are parked there for the next starter."""
     manifest = manifest_module.load()
     durations: dict[str, float] = {}
     workdir = Path(tempfile.mkdtemp(prefix=f"birdai-starter-{assignment}."))
+    clone = (kept or workdir) / "clone"
     try:
         out = workdir / "generated"
         with timed(f"assignment {assignment}: generate", durations):
@@ -127,8 +132,9 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
             check_ruff(root, out)
         entry = manifest.assignments[assignment]
         if entry.ready and tests != "none":
-            clone = workdir / "clone"
             subprocess.run(["git", "clone", "--quiet", str(out), str(clone)], check=True)
+            if kept:
+                move_virtualenvs(kept, clone)
             with serving(clone) as app:
                 with timed(f"assignment {assignment}: install and first run", durations):
                     first_run(clone, app, inference_written=assignment > 1)
@@ -139,11 +145,25 @@ def check(root: Path, assignment: int, *, tests: str = "full", keep: Path | None
                 static_checks(clone)
             with timed(f"assignment {assignment}: tests ({tests})", durations):
                 run_tests(clone, entry, tests)
-        if keep is not None:
-            shutil.copytree(out, keep, symlinks=True)
         return durations
     finally:
+        if kept and clone.exists():
+            move_virtualenvs(clone, kept)
+        shutil.rmtree(clone, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# What scripts/setup installs, outside git: a student's working copy keeps it from one
+# assignment to the next.
+VIRTUALENVS = (".venv", ".venv-infra")
+
+
+def move_virtualenvs(source: Path, target: Path) -> None:
+    """A virtualenv names its own path in its scripts, so it moves only between clones
+    made at the same path (main_check's)."""
+    for name in VIRTUALENVS:
+        if (source / name).is_dir() and not (target / name).exists():
+            (source / name).rename(target / name)
 
 
 @dataclass(frozen=True)
@@ -235,8 +255,8 @@ def tail(path: Path, lines: int = 40) -> str:
 
 def run_tests(clone: Path, entry: manifest_module.Assignment, tests: str) -> dict:
     report = clone / "var" / "junit.xml"
-    failing = entry.ci_expected_failing or entry.expected_failing
-    selection = [] if tests == "full" else [*failing, *entry.ci_passing_subset]
+    failing = entry.quick_expected_failing or entry.expected_failing
+    selection = [] if tests == "full" else [*failing, *entry.quick_passing_subset]
     env = dict(os.environ)
     env.pop("BIRDAI_TEST_DB", None)
     # pytest's own output goes to a file: the expected failures' tracebacks are
@@ -348,15 +368,27 @@ def todos_unnamed(messages: dict[str, str], outcome: dict[str, tuple[str, str]])
 
 
 def main_check(root: Path, assignments: list[int], tests: str) -> int:
-    """Every assignment is checked, even after one failed; exit 1 if any did."""
+    """Every assignment is checked, even after one failed; exit 1 if any did.
+
+    The first starter's clone installs everything from nothing, as on a clean machine:
+    scripts/run makes .venv, scripts/setup --test adds the test packages (and, from
+    starter 3 on, .venv-infra). The next starter's clone, at the same path, takes over
+    those virtualenvs as a student's working copy would, and its scripts/setup installs
+    only what its requirement files add (none add any: the starters' requirement files
+    are the reference's; scripts/setup compares their hash). That saves a minute and a
+    half per starter; `--assignment N` alone installs starter N from nothing."""
     failed = []
     started = time.perf_counter()
-    for assignment in assignments:
-        try:
-            check(root, assignment, tests=tests)
-        except (CheckFailed, GradingWrong, MarkerError, RegenerateError) as error:
-            print(f"starter-check: assignment {assignment} FAILED: {error}", file=sys.stderr)
-            failed.append(assignment)
+    kept = Path(tempfile.mkdtemp(prefix="birdai-starters."))
+    try:
+        for assignment in assignments:
+            try:
+                check(root, assignment, tests=tests, kept=kept)
+            except (CheckFailed, GradingWrong, MarkerError, RegenerateError) as error:
+                print(f"starter-check: assignment {assignment} FAILED: {error}", file=sys.stderr)
+                failed.append(assignment)
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
     elapsed = time.perf_counter() - started
     if failed:
         print(f"starter-check: FAILED for {failed} ({elapsed:.1f} s)", file=sys.stderr)
