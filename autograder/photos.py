@@ -15,11 +15,10 @@ from io import BytesIO
 
 from PIL import Image, ImageChops, ImageOps
 
-from tooling.photos import jpeg_segments, read_testdata
+from tooling.photos import GPS_PHOTO, GPS_PHOTO_POSITION, jpeg_segments, read_testdata
 
-GPS_PHOTO = "exif/gps/DSCN0010.jpg"
-# Where it was taken, as exiftool reads it (tests/testdata/exif/MANIFEST.csv).
-GPS_LATITUDE, GPS_LONGITUDE = 43.4674483333333, 11.8851266666639
+# Where it was taken (tooling/photos.py).
+GPS_LATITUDE, GPS_LONGITUDE = GPS_PHOTO_POSITION
 # About 10 m: a position stored as float degrees comes back within far less.
 POSITION_TOLERANCE_DEGREES = 1e-4
 ROTATED_CLOCKWISE = 6  # the EXIF Orientation value

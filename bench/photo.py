@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from tooling.photos import enlarged_jpeg, read_testdata
+from tooling.photos import GPS_PHOTO, enlarged_jpeg, read_testdata
 
 PHOTO_SIZE = (4000, 3000)
 JPEG_QUALITY = 90
 # A real camera photo from the repository's test data, 640x480 (4:3, like the phone photo).
-ORIGINAL = "exif/gps/DSCN0010.jpg"
+ORIGINAL = GPS_PHOTO
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 TESTDATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "testdata"
 # The bird photo a test uses when any real bird will do (a Tux Paint stamp, GPL-2.0+).
 BIRD_PHOTO = "birds/pink_flamingo.png"
+# A camera's JPEG with a GPS position in its EXIF (a Nikon COOLPIX P6000 in Arezzo, Italy,
+# 640x480), and that position as ExifTool reads it (tests/testdata/exif/MANIFEST.csv).
+GPS_PHOTO = "exif/gps/DSCN0010.jpg"
+GPS_PHOTO_POSITION = (43.4674483333333, 11.8851266666639)
 
 
 def skimage_photo(name: str) -> bytes:

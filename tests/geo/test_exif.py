@@ -26,7 +26,13 @@ from geo.exif import (
     rational_to_float,
     read_photo_metadata,
 )
-from tooling.photos import TESTDATA_DIR, decompression_bomb_png, read_testdata
+from tooling.photos import (
+    GPS_PHOTO,
+    GPS_PHOTO_POSITION,
+    TESTDATA_DIR,
+    decompression_bomb_png,
+    read_testdata,
+)
 
 GPS = ExifTags.GPS
 BASE = ExifTags.Base
@@ -443,9 +449,6 @@ def test_png_without_exif_is_not_decoded(monkeypatch):
 
 
 # --- GPS from every accepted format, wherever the file holds it -----------------------------
-
-GPS_PHOTO = "exif/gps/DSCN0010.jpg"  # a Nikon COOLPIX P6000 photo taken in Arezzo, Italy
-GPS_PHOTO_POSITION = (43.4674483333333, 11.8851266666639)  # ExifTool, exif/MANIFEST.csv
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:

@@ -4,12 +4,11 @@ metadata from those segments."""
 
 import pytest
 
-from tooling.photos import jpeg_header_end, jpeg_segments, read_testdata
+from tooling.photos import GPS_PHOTO, jpeg_header_end, jpeg_segments, read_testdata
 
 pytestmark = pytest.mark.database_independent
 
 APP1, START_OF_SCAN = 0xE1, b"\xff\xda"
-GPS_PHOTO = "exif/gps/DSCN0010.jpg"  # a camera's photo: EXIF with a GPS position
 
 
 def test_it_reads_the_header_segments_up_to_the_image_data():

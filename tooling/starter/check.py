@@ -360,8 +360,8 @@ def todo_messages(clone: Path) -> dict[str, str]:
 
 def todos_unnamed(messages: dict[str, str], outcome: dict[str, tuple[str, str]]) -> list[str]:
     """Every TODO region must be proven by the tests that ran: some failure shows its
-    message, so a student's failing test points at it (and CI's few expected failures
-    cover every region)."""
+    message, so a student's failing test points at it (and `--tests quick`'s few
+    expected failures cover every region)."""
     failures = [message for kind, message in outcome.values() if kind == "failed"]
     return [
         f"TODO {region}: no failure names it ({message or 'its region has no TODO message'})"
